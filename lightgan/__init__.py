@@ -1,0 +1,3 @@
+"""lightgan: GAN research experiments on PyTorch Lightning."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,57 @@
+"""Fully connected generator and discriminator (the original GAN's shape)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from torch import Tensor, nn
+
+
+class MLPGenerator(nn.Module):
+    """z -> hidden layers (ReLU, optional batch norm) -> flat sample reshaped to ``data_shape``."""
+
+    def __init__(
+        self,
+        latent_dim: int,
+        data_shape: Sequence[int],
+        hidden_dims: Sequence[int] = (500, 500),
+        batch_norm: bool = False,
+        output_activation: str = "tanh",
+    ) -> None:
+        super().__init__()
+        self.data_shape = tuple(data_shape)
+        layers: list[nn.Module] = []
+        width = latent_dim
+        for hidden in hidden_dims:
+            layers.append(nn.Linear(width, hidden))
+            if batch_norm:
+                layers.append(nn.BatchNorm1d(hidden))
+            layers.append(nn.ReLU(inplace=True))
+            width = hidden
+        layers.append(nn.Linear(width, math.prod(self.data_shape)))
+        if output_activation == "tanh":
+            layers.append(nn.Tanh())
+        elif output_activation != "identity":
+            raise ValueError(f"output_activation must be 'tanh' or 'identity', got {output_activation!r}")
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: Tensor) -> Tensor:
+        return self.net(z).view(z.shape[0], *self.data_shape)
+
+
+class MLPDiscriminator(nn.Module):
+    """Flattened sample -> hidden layers (LeakyReLU 0.2) -> one logit per sample."""
+
+    def __init__(self, data_shape: Sequence[int], hidden_dims: Sequence[int] = (500, 500)) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [nn.Flatten()]
+        width = math.prod(data_shape)
+        for hidden in hidden_dims:
+            layers += [nn.Linear(width, hidden), nn.LeakyReLU(0.2, inplace=True)]
+            width = hidden
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Linear(width, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.head(self.body(x)).view(-1)

@@ -1,0 +1,50 @@
+"""Where a run writes: ``runs/<name>/version_N`` with checkpoints/, samples/, wandb/, config.yaml.
+
+A fixed layout is what lets ``--ckpt_path last`` find the previous run's last checkpoint: the
+default Lightning checkpoint folder depends on the logger's run id, which is new every run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+#: Handed from the launching process to DDP worker processes, which re-run the same command.
+RUN_DIR_ENV = "LIGHTGAN_RUN_DIR"
+_VERSION = re.compile(r"^version_(\d+)$")
+
+
+def _versions(base: Path) -> list[tuple[int, Path]]:
+    if not base.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in base.iterdir() if p.is_dir() and (m := _VERSION.match(p.name))]
+    return sorted(found)
+
+
+def next_version_dir(base: Path) -> Path:
+    versions = _versions(base)
+    return base / f"version_{versions[-1][0] + 1 if versions else 0}"
+
+
+def find_last_checkpoint(base: Path) -> Path | None:
+    """``base/checkpoints/last.ckpt`` or that of the newest ``base/version_N`` that has one."""
+    direct = base / "checkpoints" / "last.ckpt"
+    if direct.is_file():
+        return direct
+    for _, version_dir in reversed(_versions(base)):
+        candidate = version_dir / "checkpoints" / "last.ckpt"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def run_dir_of_checkpoint(ckpt: Path) -> Path | None:
+    return ckpt.parent.parent if ckpt.parent.name == "checkpoints" else None
+
+
+def inherited_run_dir() -> Path | None:
+    """The run directory chosen by the launching process, in a DDP worker process."""
+    if os.environ.get("LOCAL_RANK", "0") != "0" and os.environ.get(RUN_DIR_ENV):
+        return Path(os.environ[RUN_DIR_ENV])
+    return None

@@ -1,0 +1,70 @@
+"""Pictures of samples: image grids and 2-D scatter plots, as uint8 arrays and PNG files."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from torch import Tensor
+from torchvision.utils import make_grid
+
+
+def image_grid(images: Tensor, nrow: int = 8) -> np.ndarray:
+    """(N, C, H, W) images in [-1, 1] -> one HxWx3 uint8 grid."""
+    grid = make_grid(images.detach().float().cpu().clamp(-1, 1), nrow=nrow, normalize=True, value_range=(-1, 1))
+    return (grid.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+
+
+def scatter_plot(
+    points: Tensor,
+    centers: Tensor | None = None,
+    title: str = "",
+    limit: float | None = None,
+) -> np.ndarray:
+    """2-D samples (blue) over mode centres (red crosses) -> HxWx3 uint8 picture."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pts = points.detach().float().cpu().numpy()
+    fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
+    ax.scatter(pts[:, 0], pts[:, 1], s=2, alpha=0.5, color="tab:blue", label="samples")
+    if centers is not None:
+        c = centers.cpu().numpy()
+        ax.scatter(c[:, 0], c[:, 1], s=60, marker="x", color="tab:red", label="mode centres")
+        extent = limit or float(np.abs(c).max()) * 1.5 + 0.5
+        ax.set_xlim(-extent, extent)
+        ax.set_ylim(-extent, extent)
+    ax.set_aspect("equal")
+    ax.set_title(title)
+    ax.legend(loc="upper right", fontsize=8)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")
+    plt.close(fig)
+    buffer.seek(0)
+    return np.asarray(Image.open(buffer).convert("RGB"))
+
+
+def render_samples(samples: Tensor, centers: Tensor | None = None, title: str = "", nrow: int = 8) -> np.ndarray:
+    """A grid for images, a scatter plot for 2-D points."""
+    if samples.dim() == 4:
+        return image_grid(samples, nrow=nrow)
+    if samples.dim() == 2 and samples.shape[1] == 2:
+        return scatter_plot(samples, centers, title)
+    raise ValueError(f"cannot draw samples of shape {tuple(samples.shape)}: expected images or 2-D points")
+
+
+def save_png(image: np.ndarray, path: str | Path) -> Path:
+    """Write atomically, so a viewer never sees half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial.png")
+    Image.fromarray(image).save(partial)
+    partial.replace(path)
+    return path
+
+
+__all__ = ["image_grid", "render_samples", "save_png", "scatter_plot"]

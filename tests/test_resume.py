@@ -1,0 +1,33 @@
+"""A run stopped and resumed with --ckpt_path last ends with the same weights as one that never stopped."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import TINY_RING, assert_same_weights, fit, state_of
+
+# 320 samples / batch 32 = 10 batches per epoch; n_critic=2 gives 5 generator steps per epoch.
+COMMON = [
+    *TINY_RING,
+    "--model.init_args.n_critic=2",
+    "--model.init_args.generator_batch_norm=true",
+    "--seed_everything=3",
+    "--trainer.callbacks+=LabelSmoothing",
+    "--trainer.callbacks.real_range=[0.7, 1.0]",
+    "--trainer.limit_val_batches=1",
+]
+
+
+@pytest.mark.parametrize("stop_at", [3, 5, 7], ids=["mid-epoch-0", "epoch-boundary", "mid-epoch-1"])
+def test_resume_matches_uninterrupted_run(stop_at: int) -> None:
+    total = 9
+    straight = fit(*COMMON, f"--trainer.max_steps={total}", "--trainer.default_root_dir=straight")
+    assert straight.trainer.global_step == total
+
+    fit(*COMMON, f"--trainer.max_steps={stop_at}", "--trainer.default_root_dir=resumed")
+    resumed = fit(*COMMON, f"--trainer.max_steps={total}", "--trainer.default_root_dir=resumed", "--ckpt_path=last")
+
+    assert resumed.trainer.global_step == total
+    assert_same_weights(state_of(straight.model), state_of(resumed.model))
+    for opt_a, opt_b in zip(straight.trainer.optimizers, resumed.trainer.optimizers, strict=True):
+        for state_a, state_b in zip(opt_a.state.values(), opt_b.state.values(), strict=True):
+            assert_same_weights(state_a, state_b)
