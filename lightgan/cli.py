@@ -20,6 +20,7 @@ from typing import Any
 os.environ.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")  # Lightning 2.6 calls deprecated APIs
 
 import yaml
+from jsonargparse import DefaultHelpFormatter
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 from lightning.pytorch.utilities import rank_zero_info
@@ -59,6 +60,13 @@ def _quiet_third_party_noise() -> None:
     logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(_DropLightningTips())
     # Lightning 2.6 on recent torch: an internal deprecation users cannot act on.
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
+
+
+class _KeepLinesFormatter(DefaultHelpFormatter):
+    """Keep the line breaks of descriptions (the lists of registered names)."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return "".join(indent + line for line in text.splitlines(keepends=True))
 
 
 class LoggedSaveConfigCallback(SaveConfigCallback):
@@ -170,11 +178,12 @@ class LightGANCLI(LightningCLI):
         print("\n".join(lines), flush=True)
 
 
-def _components_epilog() -> str:
+def _registered_names() -> str:
     rows = []
-    for kind, title in (("model", "models"), ("datamodule", "datamodules"), ("callback", "callbacks")):
+    for kind, title in (("model", "models (--model)"), ("datamodule", "datamodules (--data)")):
         rows.append(f"Registered {title}: {', '.join(registry.names(kind)) or '(none)'}")
-    rows.append(f"Registered losses (model.init_args.loss): {', '.join(registry.names('loss'))}")
+    rows.append(f"Registered callbacks (--trainer.callbacks): {', '.join(registry.names('callback')) or '(none)'}")
+    rows.append(f"Registered losses (--model.init_args.loss): {', '.join(registry.names('loss'))}")
     rows.append("Short names and full class paths both work, e.g. --model DCGAN --data FashionMNIST.")
     return "\n".join(rows)
 
@@ -256,8 +265,11 @@ def run_lightning(argv: list[str], from_sys_argv: bool = False) -> LightGANCLI:
     _quiet_third_party_noise()
     _check_names(argv)
     _preload(argv)
-    epilog = _components_epilog()
-    parser_kwargs = {name: {"epilog": epilog, "description": text} for name, text in LIGHTNING_COMMANDS.items()}
+    names = _registered_names()
+    parser_kwargs = {
+        name: {"description": f"lightgan {name}: {text}.\n\n{names}", "formatter_class": _KeepLinesFormatter}
+        for name, text in LIGHTNING_COMMANDS.items()
+    }
     return LightGANCLI(
         model_class=GANModule,
         datamodule_class=GANDataModule,

@@ -56,7 +56,7 @@ class DCGANGenerator(nn.Module):
 
 
 class DCGANDiscriminator(nn.Module):
-    """Mirror of the generator; ``features`` is the last hidden map (for feature matching)."""
+    """Mirror of the generator; ``features`` is the last hidden map, ``head`` the output layer."""
 
     def __init__(self, data_shape: Sequence[int], base_channels: int = 64, batch_norm: bool = True) -> None:
         super().__init__()

@@ -41,7 +41,12 @@ class MLPGenerator(nn.Module):
 
 
 class MLPDiscriminator(nn.Module):
-    """Flattened sample -> hidden layers (LeakyReLU 0.2) -> one logit per sample."""
+    """Flattened sample -> hidden layers (LeakyReLU 0.2) -> one logit per sample.
+
+    ``features`` is the last hidden representation and ``head`` the output layer, the same
+    names every lightgan discriminator uses (feature matching and minibatch discrimination
+    rely on them).
+    """
 
     def __init__(self, data_shape: Sequence[int], hidden_dims: Sequence[int] = (500, 500)) -> None:
         super().__init__()
@@ -50,8 +55,8 @@ class MLPDiscriminator(nn.Module):
         for hidden in hidden_dims:
             layers += [nn.Linear(width, hidden), nn.LeakyReLU(0.2, inplace=True)]
             width = hidden
-        self.body = nn.Sequential(*layers)
+        self.features = nn.Sequential(*layers)
         self.head = nn.Linear(width, 1)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.head(self.body(x)).view(-1)
+        return self.head(self.features(x)).view(-1)
