@@ -8,6 +8,7 @@ files are imported through the registry, so their short names resolve; the datam
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import re
@@ -43,8 +44,9 @@ LIGHTNING_COMMANDS = {
     "test": "run the test split through a trained GAN",
     "predict": "generate samples through the Lightning predict loop",
 }
+#: lightgan's own commands: name -> (module with ``main(argv)``, one-line help).
 OWN_COMMANDS = {
-    "sample": "draw samples from a checkpoint into a PNG grid or a .pt tensor",
+    "sample": ("lightgan.commands.sample", "draw samples from a checkpoint into a PNG grid or a .pt tensor"),
 }
 _LOGGERS_WITH_SAVE_DIR = ("CSVLogger", "TensorBoardLogger")
 
@@ -248,8 +250,10 @@ def _preload(argv: Sequence[str]) -> None:
 def _top_level_help() -> str:
     rows = [f"lightgan {__version__}: GAN experiments on PyTorch Lightning", "", "usage: lightgan <command> [options]"]
     rows += ["", "commands:"]
-    for name, text in {**LIGHTNING_COMMANDS, **OWN_COMMANDS}.items():
-        rows.append(f"  {name:<10} {text}")
+    for name, text in LIGHTNING_COMMANDS.items():
+        rows.append(f"  {name:<16} {text}")
+    for name, (_, text) in OWN_COMMANDS.items():
+        rows.append(f"  {name:<16} {text}")
     rows += [
         "",
         "Run `lightgan <command> --help` for a command's options, for example:",
@@ -296,10 +300,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"lightgan {__version__}")
             return 0
         command, rest = args[0], args[1:]
-        if command == "sample":
-            from lightgan.commands import sample
-
-            sample.main(rest)
+        if command in OWN_COMMANDS:
+            importlib.import_module(OWN_COMMANDS[command][0]).main(rest)
         elif command in LIGHTNING_COMMANDS:
             run_lightning(args, from_sys_argv=argv is None)
         else:

@@ -202,6 +202,12 @@ class GANModule(L.LightningModule):
         step.fake_out = self.discriminate(step.fake, step.fake_labels)
         return self.loss.generator_loss(step.fake_out)
 
+    def after_discriminator_step(self, step: DiscriminatorStep) -> None:
+        """Runs after D's optimizer step, before callbacks' ``on_after_discriminator_step`` (e.g. weight clipping)."""
+
+    def after_generator_step(self, step: GeneratorStep) -> None:
+        """Runs after G's optimizer step, before callbacks' ``on_after_generator_step``."""
+
     def generator_parameters(self) -> Any:
         """Parameters the generator optimizer updates (variants add encoders or Q heads)."""
         return self.generator.parameters()
@@ -238,6 +244,7 @@ class GANModule(L.LightningModule):
         self.manual_backward(step.loss)
         self._step_without_counting(opt_d)
         self.untoggle_optimizer(opt_d)
+        self.after_discriminator_step(step)
         self._call_hooks("on_after_discriminator_step")
         return step
 
@@ -254,6 +261,7 @@ class GANModule(L.LightningModule):
         self.manual_backward(step.loss)
         opt_g.step()  # the one optimizer step Lightning counts: global_step == generator steps
         self.untoggle_optimizer(opt_g)
+        self.after_generator_step(step)
         self._call_hooks("on_after_generator_step")
         return step
 
