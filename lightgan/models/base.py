@@ -24,6 +24,7 @@ from torch import Tensor, nn
 from lightgan.errors import ConfigError
 from lightgan.hooks import HOOK_NAMES, DiscriminatorStep, GANCallback, GeneratorStep
 from lightgan.losses import AdversarialLoss, loss_spec, resolve_loss
+from lightgan.registry import import_object
 
 Batch = dict[str, Any]
 _CHECKPOINT_KEY = "lightgan"
@@ -115,6 +116,7 @@ class GANModule(L.LightningModule):
         self._noise_rng: torch.Generator | None = None
         self._noise_rng_pending_state: Tensor | None = None
         self._critic_steps = 0
+        self._structure_changes: list[dict[str, Any]] = []
         self._hook_callbacks: dict[str, list[L.Callback]] = {name: [] for name in HOOK_NAMES}
 
     # ------------------------------------------------------------------ sampling
@@ -207,6 +209,17 @@ class GANModule(L.LightningModule):
 
     def after_generator_step(self, step: GeneratorStep) -> None:
         """Runs after G's optimizer step, before callbacks' ``on_after_generator_step``."""
+
+    def change_structure(self, function: str, **kwargs: Any) -> None:
+        """Apply ``function(self, **kwargs)`` (a dotted path) to the networks once and record it.
+
+        Tricks that change the networks' structure (spectral norm, minibatch discrimination) go
+        through here, so that loading a checkpoint repeats the change before the weights load.
+        """
+        change = {"function": function, "kwargs": kwargs}
+        if change not in self._structure_changes:
+            import_object(function)(self, **kwargs)
+            self._structure_changes.append(change)
 
     def generator_parameters(self) -> Any:
         """Parameters the generator optimizer updates (variants add encoders or Q heads)."""
@@ -415,12 +428,15 @@ class GANModule(L.LightningModule):
             "noise_rng_states": states,
             "critic_steps": self._critic_steps,
             "mode_centers": self.mode_centers,
+            "structure_changes": self._structure_changes,
         }
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        saved = checkpoint.get(_CHECKPOINT_KEY) or {}
+        for change in saved.get("structure_changes", []):
+            self.change_structure(change["function"], **change["kwargs"])
         if any(k.startswith("generator_ema.") for k in checkpoint.get("state_dict", {})) and self.generator_ema is None:
             self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False)
-        saved = checkpoint.get(_CHECKPOINT_KEY)
         if not saved:
             return
         self._critic_steps = saved.get("critic_steps", 0)

@@ -1,0 +1,99 @@
+"""Feature matching (Salimans et al., 2016): G matches the statistics of real data inside D.
+
+Instead of (or besides) fooling D, G minimises ||E f(x) - E f(G(z))||^2 where f is an
+intermediate layer of D. The target moves slowly, which stabilises training when D wins easily.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import lightning as L
+import torch
+from torch import Tensor, nn
+from torch.utils.hooks import RemovableHandle
+
+from lightgan.errors import ConfigError
+from lightgan.hooks import GANCallback, GeneratorStep
+
+
+@contextmanager
+def scratch_buffers(module: nn.Module) -> Iterator[None]:
+    """Run forward passes on copies of the buffers (batch-norm statistics, spectral-norm vectors).
+
+    The originals keep their values and their autograd versions, so a graph built before (the
+    G step's pass over fakes) can still be differentiated.
+    """
+    originals = [
+        (owner, name, buffer) for owner in module.modules() for name, buffer in owner.named_buffers(recurse=False)
+    ]
+    for owner, name, buffer in originals:
+        setattr(owner, name, buffer.clone())
+    try:
+        yield
+    finally:
+        for owner, name, buffer in originals:
+            setattr(owner, name, buffer)
+
+
+class FeatureMatching(GANCallback):
+    """Replace G's loss by ``weight * ||mean f(real) - mean f(fake)||^2 + adversarial_weight * adversarial loss``.
+
+    Args:
+        layer: name of the discriminator submodule whose output is f (``features``, the
+            penultimate representation of every lightgan discriminator, or e.g. ``features.3``).
+        weight: factor of the feature-matching term.
+        adversarial_weight: factor of G's adversarial loss (0: feature matching alone, as in the paper).
+    """
+
+    def __init__(self, layer: str = "features", weight: float = 1.0, adversarial_weight: float = 0.0) -> None:
+        self.layer, self.weight, self.adversarial_weight = layer, weight, adversarial_weight
+        self._handle: RemovableHandle | None = None
+        self._capturing = False
+        self._captured: Tensor | None = None
+
+    def setup(self, trainer: L.Trainer, pl_module: Any, stage: str) -> None:
+        self._layer_module(pl_module)
+
+    def _layer_module(self, pl_module: Any) -> nn.Module:
+        modules = dict(pl_module.discriminator.named_modules())
+        modules.pop("", None)
+        if self.layer not in modules:
+            names = list(modules)
+            shown = ", ".join(names[:40]) + (", ..." if len(names) > 40 else "")
+            raise ConfigError(
+                f"FeatureMatching layer {self.layer!r} is not a submodule of {type(pl_module.discriminator).__name__}. "
+                f"Valid layers: {shown}."
+            )
+        return modules[self.layer]
+
+    def on_fit_start(self, trainer: L.Trainer, pl_module: Any) -> None:
+        # after every setup, so a layer replaced by another callback (e.g. minibatch discrimination) is the one hooked
+        self._handle = self._layer_module(pl_module).register_forward_hook(self._capture)
+
+    def on_fit_end(self, trainer: L.Trainer, pl_module: Any) -> None:
+        if self._handle is not None:
+            self._handle.remove()
+            self._handle = None
+
+    def _capture(self, module: nn.Module, inputs: Any, output: Tensor) -> None:
+        if self._capturing:
+            self._captured = output.clone()  # later in-place activations must not change it
+
+    def on_generator_inputs(self, trainer: L.Trainer, pl_module: Any, step: GeneratorStep) -> None:
+        self._capturing = True  # D's forward pass on the fakes follows
+
+    def on_generator_loss(self, trainer: L.Trainer, pl_module: Any, step: GeneratorStep) -> None:
+        fake_features = self._captured
+        if fake_features is None:
+            raise RuntimeError(f"FeatureMatching: the discriminator's {self.layer!r} did not run in the generator step")
+        real = step.real if step.real is not None else step.batch["real"]
+        with torch.no_grad(), scratch_buffers(pl_module.discriminator):
+            pl_module.discriminate(real, step.batch.get("label"))
+        real_features = self._captured
+        self._capturing, self._captured = False, None
+        distance = ((real_features.flatten(1).mean(0) - fake_features.flatten(1).mean(0)) ** 2).sum()
+        step.logs["train/feature_matching"] = distance.detach()
+        step.loss = self.adversarial_weight * step.loss + self.weight * distance
