@@ -223,8 +223,11 @@ def test_experience_replay_mixes_past_fakes_into_the_fake_batch() -> None:
     assert replay.filled == 10  # full: further fakes overwrite random entries
 
     third = d_step(module)
+    fresh = third.fake.clone()
     replay.on_discriminator_inputs(None, module, third)
     assert replay.filled == 10 and replay.buffer.shape == (10, 2)
+    stored = [i for i in range(10) if any(torch.equal(replay.buffer[i], f) for f in fresh)]
+    assert len(stored) == 6  # all six fresh fakes kept, each in its own slot
 
 
 def test_experience_replay_state_round_trip() -> None:

@@ -19,7 +19,7 @@ from lightgan.hooks import DiscriminatorStep, GANCallback
 class ExperienceReplay(GANCallback):
     """Replace ``replay_ratio`` of each fake batch D sees by past fakes from a buffer of ``buffer_size``.
 
-    Fresh fakes fill the buffer until it is full, then overwrite random entries. The buffer is
+    Fresh fakes fill the buffer until it is full, then overwrite distinct random entries. The buffer is
     saved in checkpoints. List this callback before augmentation or noise callbacks so the
     buffer keeps the generator's own outputs (hooks run in the order of ``trainer.callbacks``).
 
@@ -57,11 +57,14 @@ class ExperienceReplay(GANCallback):
         self.buffer = self.buffer.to(fakes.device)
         if self.buffer_labels is not None:
             self.buffer_labels = self.buffer_labels.to(fakes.device)
+        # empty slots first, then old entries at distinct random places (duplicate targets would make
+        # the write order-dependent, so not reproducible); fakes beyond that are not kept
         free = min(self.buffer_size - self.filled, fakes.shape[0])
-        slots = torch.arange(self.filled, self.filled + free, device=fakes.device)
-        rest = fakes.shape[0] - free
-        if rest:
-            slots = torch.cat([slots, torch.randint(0, self.buffer_size, (rest,), generator=rng, device=fakes.device)])
+        replaced = min(fakes.shape[0] - free, self.filled)
+        old = torch.randperm(self.filled, generator=rng, device=fakes.device)[:replaced]
+        slots = torch.cat([torch.arange(self.filled, self.filled + free, device=fakes.device), old])
+        fakes = fakes[: len(slots)]
+        labels = labels[: len(slots)] if labels is not None else None
         self.buffer[slots] = fakes
         if self.buffer_labels is not None and labels is not None:
             self.buffer_labels[slots] = labels

@@ -6,8 +6,6 @@ intermediate layer of D. The target moves slowly, which stabilises training when
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import lightning as L
@@ -17,25 +15,7 @@ from torch.utils.hooks import RemovableHandle
 
 from lightgan.errors import ConfigError
 from lightgan.hooks import GANCallback, GeneratorStep
-
-
-@contextmanager
-def scratch_buffers(module: nn.Module) -> Iterator[None]:
-    """Run forward passes on copies of the buffers (batch-norm statistics, spectral-norm vectors).
-
-    The originals keep their values and their autograd versions, so a graph built before (the
-    G step's pass over fakes) can still be differentiated.
-    """
-    originals = [
-        (owner, name, buffer) for owner in module.modules() for name, buffer in owner.named_buffers(recurse=False)
-    ]
-    for owner, name, buffer in originals:
-        setattr(owner, name, buffer.clone())
-    try:
-        yield
-    finally:
-        for owner, name, buffer in originals:
-            setattr(owner, name, buffer)
+from lightgan.nets.buffers import scratch_buffers
 
 
 class FeatureMatching(GANCallback):

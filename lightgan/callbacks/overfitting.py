@@ -15,6 +15,7 @@ from torch import Tensor
 
 from lightgan.errors import ConfigError
 from lightgan.hooks import DiscriminatorStep, GANCallback
+from lightgan.nets.buffers import scratch_buffers
 
 
 class _Mean:
@@ -38,6 +39,10 @@ class DiscriminatorOverfitting(GANCallback):
     (``health/d_fake_train``), their gap ``health/d_real_gap`` (train - val), ``health/r_v`` =
     (train - val) / (train - fake) (0: no overfitting, 1: held-out reals look like fakes to D) and
     ``health/r_t`` = E[sign(D(x_train))].
+
+    Held-out reals are judged by D in training mode (batch norm on batch statistics, running
+    statistics untouched), as the training reals were; in eval mode the gap would mostly measure
+    the difference between batch and running statistics.
     """
 
     def __init__(self) -> None:
@@ -67,8 +72,13 @@ class DiscriminatorOverfitting(GANCallback):
     ) -> None:
         if trainer.sanity_checking:
             return
-        with torch.no_grad():
-            self.real_val.add(pl_module.discriminate(batch["real"], batch.get("label")))
+        discriminator = pl_module.discriminator
+        discriminator.train()  # judged as in training (batch norm on batch statistics), not as in validation
+        try:
+            with torch.no_grad(), scratch_buffers(discriminator):
+                self.real_val.add(pl_module.discriminate(batch["real"], batch.get("label")))
+        finally:
+            discriminator.eval()
 
     def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: Any) -> None:
         if trainer.sanity_checking or not self.real_train.count or not self.real_val.count:
