@@ -89,10 +89,13 @@ def test_sample_works_on_a_run_whose_callbacks_changed_the_networks(
         "--trainer.limit_val_batches=1",
         "--trainer.callbacks+=SpectralNorm",
         "--trainer.callbacks.networks=[generator, discriminator]",
+        "--trainer.callbacks+=MinibatchDiscrimination",
+        "--trainer.callbacks.num_kernels=8",
         "--trainer.default_root_dir=run",
     )
     model = cli.model
     assert model.generator_ema is not None
+    assert type(model.discriminator.head).__name__ == "MinibatchDiscriminationHead"
     assert Path("run/samples/progress.gif").is_file()
     ckpt = "run/checkpoints/last.ckpt"
     for extra, use_ema in (([], True), (["--no-ema"], False)):

@@ -25,9 +25,9 @@ class MinibatchDiscriminationLayer(nn.Module):
         nn.init.normal_(self.T, std=1.0 / (kernel_dim * math.sqrt(in_features)))
 
     def forward(self, features: Tensor) -> Tensor:
-        m = (features @ self.T).view(-1, self.num_kernels, self.kernel_dim)
-        distances = (m.unsqueeze(0) - m.unsqueeze(1)).abs().sum(-1)  # (N, N, B)
-        return torch.exp(-distances).sum(1)
+        m = (features @ self.T).view(-1, self.num_kernels, self.kernel_dim).transpose(0, 1)  # (B, N, C)
+        distances = torch.cdist(m, m, p=1)  # (B, N, N) L1 distances between the batch's samples, per kernel
+        return torch.exp(-distances).sum(-1).t()
 
 
 class MinibatchDiscriminationHead(nn.Module):
