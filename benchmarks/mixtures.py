@@ -135,6 +135,7 @@ def train_one(recipe: Recipe, seed: int, options: dict[str, Any]) -> dict[str, A
         torch.set_num_threads(options["threads"])
     steps, every = options["steps"], options["eval_every"] or options["steps"]
     run_dir = Path(options["out"]) / recipe.slug / f"seed={seed}"
+    picture_every = max(1, steps // options["pictures"]) if options["pictures"] else steps + 1
     argv = [
         "fit",
         f"--config={config_path(recipe.config)}",
@@ -152,7 +153,7 @@ def train_one(recipe: Recipe, seed: int, options: dict[str, Any]) -> dict[str, A
         "--trainer.limit_val_batches=0",
         "--trainer.callbacks+=FixedNoiseSamples",
         "--trainer.callbacks.every_n_epochs=0",
-        f"--trainer.callbacks.every_n_steps={max(1, steps // 8)}",
+        f"--trainer.callbacks.every_n_steps={picture_every}",
         "--trainer.callbacks+=QualityMetrics",
         "--trainer.callbacks.metrics=modes",
         "--trainer.callbacks.every_n_epochs=0",
@@ -286,6 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override for every run")
     parser.add_argument("--vary", action="append", default=[], metavar="KEY=V1,V2", help="grid over values")
     parser.add_argument("--accelerator", default="cpu", help="cpu or gpu (default cpu)")
+    parser.add_argument("--pictures", type=int, default=8, help="scatter plots per run (default 8; 0: none)")
     parser.add_argument("--jobs", type=int, default=1, help="runs in parallel processes (default 1)")
     parser.add_argument(
         "--threads", type=int, help="torch threads per run (default: all cores, divided by --jobs when > 1)"
@@ -308,6 +310,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
         "eval_every": args.eval_every,
         "target_hq": args.target_hq,
         "accelerator": args.accelerator,
+        "pictures": args.pictures,
         "out": str(Path(args.out).resolve()),
         "threads": args.threads or (max(1, (os.cpu_count() or 1) // args.jobs) if args.jobs > 1 else 0),
     }

@@ -43,7 +43,7 @@ def test_specs_choose_the_extractor() -> None:
         build_extractor("vgg", (3, 32, 32))
     with pytest.raises(ConfigError, match="domain:PATH"):
         build_extractor("domain", (1, 28, 28))
-    with pytest.raises(ConfigError, match="missing.pt does not exist.*train-classifier"):
+    with pytest.raises(ConfigError, match=r"missing\.pt does not exist.*train-classifier"):
         build_extractor("domain:missing.pt", (1, 28, 28))
     with pytest.raises(ConfigError, match="Inception features need 1- or 3-channel images"):
         build_extractor("inception", (2,))
@@ -61,7 +61,7 @@ def test_no_weights_and_no_network_fails_fast_in_one_line(no_network: Path) -> N
 
 
 def test_an_explicit_weights_path_that_does_not_exist_is_named(no_network: Path) -> None:
-    with pytest.raises(ConfigError, match="Inception weights file nowhere.pth does not exist"):
+    with pytest.raises(ConfigError, match=r"Inception weights file nowhere\.pth does not exist"):
         build_extractor("inception:nowhere.pth", (3, 32, 32))
 
 

@@ -217,7 +217,6 @@ class Evaluator:
         other = self._dataset(self.reference_split)
         if other is None:
             return None
-        real = self.real_features(device)
         parts = {
             "data": type(self.datamodule).__name__,
             "split": self.split,
@@ -235,7 +234,7 @@ class Evaluator:
 
         def compute() -> dict[str, Any]:
             fake = self._real_split(self.reference_split, self.n, device)
-            return self._score(fake, real, f"{self.reference_split} split").to_dict()
+            return self._score(fake, self.real_features(device), f"{self.reference_split} split").to_dict()
 
         return Evaluation.from_dict(cached_reference(parts, compute, self.cache_dir))
 
