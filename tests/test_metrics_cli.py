@@ -10,6 +10,7 @@ import yaml
 from helpers import TINY_RING, assert_same_weights, fit, last_checkpoint, state_of
 
 from lightgan.cli import main
+from lightgan.errors import ConfigError
 from lightgan.metrics import QualityMetrics, inception
 
 # 320 samples / batch 32: 10 generator steps per epoch.
@@ -52,6 +53,18 @@ def test_quality_metrics_log_each_epoch_and_checkpoint_the_best_fid(tmp_path: Pa
         64,
         "val",
     )
+
+
+def test_checkpointing_on_a_score_on_epochs_it_is_not_measured_fails_before_training(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="set the ModelCheckpoint's every_n_epochs to 2 \\(or a multiple of it\\)"):
+        fit(
+            *RING,
+            *METRICS_CALLBACK,
+            "--trainer.callbacks.every_n_epochs=2",
+            "--trainer.callbacks+=ModelCheckpoint",
+            "--trainer.callbacks.monitor=val/fid",
+            "--trainer.max_steps=30",
+        )
 
 
 def test_measuring_during_training_does_not_change_the_trained_weights(tmp_path: Path) -> None:

@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
+from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_only
 
 from lightgan.errors import ConfigError
-from lightgan.metrics.evaluator import Evaluation, Evaluator
+from lightgan.metrics.evaluator import SCORE_NAMES, Evaluation, Evaluator
 from lightgan.metrics.report import format_value, report_dict, write_json
 
 
@@ -91,6 +92,25 @@ class QualityMetrics(L.Callback):
         # Built here so that a bad metric name or missing Inception weights fail before training starts.
         self.evaluator = Evaluator(datamodule, progress=False, **self.options)
         self.out_dir = Path(trainer.log_dir or trainer.default_root_dir) / "metrics"
+        for checkpoint in trainer.checkpoint_callbacks:
+            self._check_monitor(checkpoint)
+
+    def _check_monitor(self, checkpoint: ModelCheckpoint) -> None:
+        """A checkpoint monitoring our score on epochs where it is not measured would fail after an epoch."""
+        names = {f"{self.prefix}{name}" for metric in self.evaluator.metrics for name in SCORE_NAMES[metric]}
+        if checkpoint.monitor not in names:
+            return
+        if not self.every_n_epochs:
+            raise ConfigError(
+                f"ModelCheckpoint monitors {checkpoint.monitor}, which QualityMetrics (every_n_epochs: 0) logs at "
+                "no epoch end: give QualityMetrics every_n_epochs >= 1 and the ModelCheckpoint the same every_n_epochs."
+            )
+        checkpoint_every = getattr(checkpoint, "_every_n_epochs", 1)  # Lightning keeps it private
+        if checkpoint_every % self.every_n_epochs:
+            raise ConfigError(
+                f"ModelCheckpoint monitors {checkpoint.monitor}, which QualityMetrics logs every {self.every_n_epochs} "
+                f"epochs: set the ModelCheckpoint's every_n_epochs to {self.every_n_epochs} (or a multiple of it)."
+            )
 
     def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.sanity_checking or self.evaluator is None or not self.every_n_epochs:

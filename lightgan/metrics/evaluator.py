@@ -35,6 +35,15 @@ METRICS: dict[str, str] = {
     "modes": "2-D mixtures: modes captured, high-quality samples %, reverse KL vs uniform",
     "classes": "labelled data: classes covered, KL(generated || real) class histograms",
 }
+#: The scores each metric reports.
+SCORE_NAMES: dict[str, tuple[str, ...]] = {
+    "fid": ("fid",),
+    "kid": ("kid",),
+    "is": ("is",),
+    "pr": ("precision", "recall"),
+    "modes": ("modes_captured", "high_quality_pct", "reverse_kl"),
+    "classes": ("classes_covered", "class_kl"),
+}
 FEATURE_METRICS = ("fid", "kid", "is", "pr")
 DEFAULT_N = {"images": 10_000, "vectors": 2_500}
 
