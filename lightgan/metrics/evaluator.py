@@ -215,7 +215,7 @@ class Evaluator:
         real = self.real_features(device)
         batches = generator_batches(model, self.n, self.batch_size, self.seed)
         fake = self._extract(batches, self.n, "features: generated", device)
-        return self._score(fake, real, "generator")
+        return self._score(fake, real, "generator", device)
 
     @property
     def reference_split(self) -> str:
@@ -243,11 +243,12 @@ class Evaluator:
 
         def compute() -> dict[str, Any]:
             fake = self._real_split(self.reference_split, self.n, device)
-            return self._score(fake, self.real_features(device), f"{self.reference_split} split").to_dict()
+            real = self.real_features(device)
+            return self._score(fake, real, f"{self.reference_split} split", device).to_dict()
 
         return Evaluation.from_dict(cached_reference(parts, compute, self.cache_dir))
 
-    def _score(self, fake: Extracted, real: Extracted, samples: str) -> Evaluation:
+    def _score(self, fake: Extracted, real: Extracted, samples: str, device: Any = "cpu") -> Evaluation:
         scores: dict[str, Score] = {}
         notes: list[str] = []
 
@@ -256,7 +257,7 @@ class Evaluator:
 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UnreliableScoreWarning)
-            self._feature_scores(fake, real, add)
+            self._feature_scores(fake, real, add, device)
         for warning in caught:
             notes.append(str(warning.message))
             warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
@@ -276,19 +277,19 @@ class Evaluator:
             add("class_kl", coverage.kl, basis)
         return Evaluation(samples=samples, scores=scores, notes=notes)
 
-    def _feature_scores(self, fake: Extracted, real: Extracted, add: Any) -> None:
+    def _feature_scores(self, fake: Extracted, real: Extracted, add: Any, device: Any) -> None:
         if self.extractor is None:
             return
         basis = self.extractor.describe()
         if "fid" in self.metrics:
             add("fid", fid(real.features, fake.features), basis)
         if "kid" in self.metrics:
-            mean, std = kid(real.features, fake.features, self.kid_subsets, self.kid_subset_size, self.seed)
+            mean, std = kid(real.features, fake.features, self.kid_subsets, self.kid_subset_size, self.seed, device)
             add("kid", mean, basis, std)
         if "is" in self.metrics:
             mean, std = inception_score(fake.logits, seed=self.seed)
             add("is", mean, f"class logits of {basis}", std)
         if "pr" in self.metrics:
-            precision, recall = precision_recall(real.features, fake.features, self.pr_k)
+            precision, recall = precision_recall(real.features, fake.features, self.pr_k, device)
             add("precision", precision, f"{basis}, k={self.pr_k}")
             add("recall", recall, f"{basis}, k={self.pr_k}")

@@ -71,13 +71,23 @@ def fid(real: Tensor, fake: Tensor) -> float:
     return float(metric.compute())
 
 
-def kid(real: Tensor, fake: Tensor, subsets: int = 100, subset_size: int = 1000, seed: int = 0) -> tuple[float, float]:
-    """Kernel distance (polynomial MMD²): mean and std over random subsets; 0 in expectation for equal sets."""
+def kid(
+    real: Tensor,
+    fake: Tensor,
+    subsets: int = 100,
+    subset_size: int = 1000,
+    seed: int = 0,
+    device: str | torch.device | None = None,
+) -> tuple[float, float]:
+    """Kernel distance (polynomial MMD²): mean and std over random subsets; 0 in expectation for equal sets.
+
+    ``device`` is where the kernels are computed; the subsets are the same on every device.
+    """
     size = min(subset_size, len(real), len(fake))
     features = _Precomputed(real.shape[1])
     metric = _quiet(lambda: KernelInceptionDistance(feature=features, subsets=subsets, subset_size=size))
-    metric.update(real.double(), real=True)
-    metric.update(fake.double(), real=False)
+    metric.update(real.to(device).double(), real=True)
+    metric.update(fake.to(device).double(), real=False)
     mean, std = _seeded(seed, metric.compute)
     return float(mean), float(std)
 
