@@ -62,6 +62,8 @@ def _quiet_third_party_noise() -> None:
     logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(_DropLightningTips())
     # Lightning 2.6 on recent torch: an internal deprecation users cannot act on.
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
+    # Datasets without a validation split return no val loader on purpose (e.g. ImageFolder's default).
+    warnings.filterwarnings("ignore", message=r"Total length of `list` across ranks is zero.*")
 
 
 class _KeepLinesFormatter(DefaultHelpFormatter):
