@@ -81,18 +81,21 @@ class CelebA(ImageFilesDataModule):
         return (folder / IMAGES).is_dir() or _list_file(folder, PARTITIONS) is not None
 
     def _needed_files(self) -> str:
-        needed = f"{IMAGES}/ (the JPEGs of Img/{IMAGES}.zip), Eval/{PARTITIONS}.txt"
-        return needed + (f" and Anno/{ATTRIBUTE_LIST}.txt" if self.attribute else "")
+        needed = f"{IMAGES}/ (unzipped from Img/{IMAGES}.zip), {PARTITIONS}.txt (from Eval/)"
+        return needed + (f" and {ATTRIBUTE_LIST}.txt (from Anno/)" if self.attribute else "")
 
     def missing_message(self, missing: str = "") -> str:
         where = self.root / self.subfolder
         lacks = f"{missing} is missing. " if missing else f"no CelebA files at {where} (nor {self.root}). "
+        download = (
+            "torchvision's Google Drive download needs `pip install gdown` and is often refused with a quota error."
+            if self.download
+            else "data.init_args.download=true tries torchvision's Google Drive download (needs `pip install gdown`)."
+        )
         return (
             f"CelebA: {lacks}CelebA needs in {where}: {self._needed_files()}. Download them from {HOMEPAGE} "
-            f"(Google Drive or Baidu links) or from {KAGGLE_COPY} (its .csv lists work too) and unzip the images "
-            "there, "
-            f"so that {where / IMAGES / '000001.jpg'} exists. data.init_args.download=true tries torchvision's "
-            "Google Drive download instead (needs `pip install gdown`; often refused with a quota error)."
+            f"(Google Drive or Baidu links) or from {KAGGLE_COPY} (its .csv lists work too), so that "
+            f"{where / IMAGES / '000001.jpg'} exists. {download}"
         )
 
     def fetch(self) -> None:
