@@ -147,8 +147,7 @@ def test_validate_test_and_predict(tmp_path: Path) -> None:
     for command in ("validate", "test"):
         assert run(command, *QUIET, *NO_LOGGER, *TINY_RING, f"--ckpt_path={ckpt}") == 0
     assert (
-        run("predict", *QUIET, *NO_LOGGER, *TINY_RING, f"--ckpt_path={ckpt}", "--data.init_args.predict_size=40")
-        == 0
+        run("predict", *QUIET, *NO_LOGGER, *TINY_RING, f"--ckpt_path={ckpt}", "--data.init_args.predict_size=40") == 0
     )
     predictions = trained.run_dir / "predictions"
     assert torch.load(predictions / "samples.pt").shape == (40, 2)
