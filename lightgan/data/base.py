@@ -15,6 +15,7 @@ from typing import Any
 import lightning as L
 import torch
 from torch import Tensor
+from torch.utils.data import DataLoader, Dataset
 
 from lightgan.data.loader import BatchIndexable, ResumableLoader
 from lightgan.errors import ConfigError
@@ -48,6 +49,17 @@ class InMemoryDataset:
             self.real = self.real.to(device)
             self.labels = self.labels.to(device) if self.labels is not None else None
         return self
+
+
+class _PredictIndices(Dataset):
+    def __init__(self, size: int, num_classes: int) -> None:
+        self.size, self.num_classes = size, num_classes
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, i: int) -> dict[str, int]:
+        return {"index": i, "label": i % self.num_classes} if self.num_classes else {"index": i}
 
 
 class GANDataModule(L.LightningDataModule):
@@ -117,15 +129,9 @@ class GANDataModule(L.LightningDataModule):
     def test_dataloader(self) -> ResumableLoader | list:
         return self._loader(self.test_set, train=False) if self.test_set is not None else []
 
-    def predict_dataloader(self) -> list[dict[str, Tensor]]:
-        index = torch.arange(self.predict_size)
-        batches = []
-        for chunk in index.split(self.batch_size):
-            batch = {"index": chunk}
-            if self.num_classes:
-                batch["label"] = chunk % self.num_classes
-            batches.append(batch)
-        return batches
+    def predict_dataloader(self) -> DataLoader:
+        """Sample indices (and cycling class labels) for ``lightgan predict``; each index seeds its noise."""
+        return DataLoader(_PredictIndices(self.predict_size, self.num_classes), batch_size=self.batch_size)
 
     def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
         real = batch.get("real") if isinstance(batch, dict) else None
