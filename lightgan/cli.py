@@ -22,7 +22,7 @@ os.environ.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")  # Lightning 2
 
 import yaml
 from jsonargparse import DefaultHelpFormatter
-from lightning.pytorch.callbacks import Callback, ModelCheckpoint
+from lightning.pytorch.callbacks import BasePredictionWriter, Callback, ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 from lightning.pytorch.utilities import rank_zero_info
 
@@ -152,6 +152,10 @@ class LightGANCLI(LightningCLI):
         trainer = super().instantiate_trainer(**kwargs)
         if self.subcommand == "fit":
             self._add_default_callbacks(trainer.callbacks)
+        elif self.subcommand == "predict" and not any(isinstance(cb, BasePredictionWriter) for cb in trainer.callbacks):
+            from lightgan.callbacks.predictions import SavePredictions
+
+            trainer.callbacks.append(SavePredictions())
         return trainer
 
     def _add_default_callbacks(self, callbacks: list[Callback]) -> None:
@@ -342,10 +346,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             known = ", ".join([*LIGHTNING_COMMANDS, *OWN_COMMANDS])
             raise ConfigError(f"unknown command {command!r}. Commands: {known}. See `lightgan --help`.")
-    except LightGANError as exc:
-        print(f"lightgan: error: {exc}", file=sys.stderr)
+    except Exception as exc:
+        user_error = _find_user_error(exc)
+        if user_error is None:
+            raise
+        print(f"lightgan: error: {user_error}", file=sys.stderr)
         return 2
     return 0
+
+
+def _find_user_error(exc: BaseException) -> LightGANError | None:
+    """The lightgan error behind ``exc``: jsonargparse and Lightning wrap what classes raise."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, LightGANError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 if __name__ == "__main__":
