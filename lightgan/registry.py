@@ -10,7 +10,9 @@ Rules the registry enforces (the plugin guide in docs/plugins.md explains them):
 - Models, datamodules and callbacks are registered under their class name. jsonargparse
   resolves a short name such as ``--model MyGAN`` by the class name among imported
   subclasses, so an entry named differently could never be selected by that name; such an
-  entry is reported, not silently aliased. Losses may use any name (lightgan resolves them).
+  entry is reported, not silently aliased. For the same reason the class must be importable
+  from a public module path (jsonargparse ignores paths with a ``._private`` part). Losses may
+  use any name (lightgan resolves them itself).
 - A name registered by two distributions for different objects is a clash: using it names
   both distributions, and the full class path of either still works.
 - A plugin that fails to import is reported once (a :class:`PluginLoadWarning` naming the
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import sys
 import warnings
 from dataclasses import dataclass
 from functools import cache
@@ -101,6 +104,10 @@ def import_object(path: str) -> Any:
         raise ConfigError(f"Cannot import {path!r}: {exc}. Check the spelling of the class path.") from exc
 
 
+#: Broken entries already reported in this process (each is reported once).
+_warned: set[Entry] = set()
+
+
 @cache
 def _entries(kind: str) -> tuple[Entry, ...]:
     found = []
@@ -116,9 +123,6 @@ def _entries(kind: str) -> tuple[Entry, ...]:
             )
         )
     return tuple(found)
-
-
-_warned: set[Entry] = set()
 
 
 def refresh() -> None:
@@ -173,13 +177,31 @@ def find(kind: str, name: str) -> Entry:
     return usable[0]
 
 
+def _shortest_import_path(cls: type) -> str:
+    """The path jsonargparse knows a class by: the shortest enclosing package that exports it."""
+    parts = cls.__module__.split(".")
+    for i in range(1, len(parts) + 1):
+        module = sys.modules.get(".".join(parts[:i]))
+        if module is not None and getattr(module, cls.__qualname__, None) is cls:
+            return f"{module.__name__}.{cls.__qualname__}"
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
 def _type_problem(entry: Entry, obj: Any) -> str | None:
     module_name, base_name = _BASES[entry.kind]
     base = getattr(importlib.import_module(module_name), base_name)
     if not (isinstance(obj, type) and issubclass(obj, base)):
         return f"{entry.class_path} is not a subclass of {base_name}, which every {entry.kind} must be"
-    if entry.kind in CLASS_NAMED_KINDS and obj.__name__ != entry.name:
+    if entry.kind not in CLASS_NAMED_KINDS:
+        return None
+    if obj.__name__ != entry.name:
         return f"entry name {entry.name!r} differs from the class name {obj.__name__!r}"
+    path = _shortest_import_path(obj)
+    if "._" in path:
+        return (
+            f"{path} lives in a private module, where short names are not looked up: "
+            f"export {obj.__name__} from a public module (e.g. the package's __init__)"
+        )
     return None
 
 
@@ -189,7 +211,7 @@ def _import(entry: Entry) -> tuple[Any, str | None]:
     try:
         obj = entry.import_target()
     except Exception as exc:  # a broken plugin must not take lightgan down with it
-        return None, f"{type(exc).__name__}: {exc}"
+        return None, f"import fails: {type(exc).__name__}: {exc}"
     problem = _type_problem(entry, obj)
     return (None, problem) if problem else (obj, None)
 

@@ -23,10 +23,16 @@ class FakeSite:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
 
-    def module(self, source: str) -> str:
-        """Write a top-level module with a name no other test uses; returns that name."""
+    def module(self, source: str, private: bool = False) -> str:
+        """Write a module with a name no other test uses (``private``: ``package._impl``); returns its name."""
         name = f"fake_lightgan_plugin_{next(_ids)}"
-        (self.root / f"{name}.py").write_text(source)
+        if private:
+            (self.root / name).mkdir()
+            (self.root / name / "__init__.py").write_text("")
+            (self.root / name / "_impl.py").write_text(source)
+            name += "._impl"
+        else:
+            (self.root / f"{name}.py").write_text(source)
         importlib.invalidate_caches()
         return name
 

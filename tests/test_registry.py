@@ -147,6 +147,14 @@ def test_entry_named_differently_from_its_class_is_rejected_with_the_fix(site: F
     assert f"{module}.ActualName" in str(error.value)
 
 
+def test_a_class_only_reachable_through_a_private_module_is_refused(site: FakeSite) -> None:
+    hidden = site.module(GAN_SUBCLASS.format(name="HiddenGAN"), private=True)
+    site.dist("private-plugin", "1.0", {"lightgan.models": {"HiddenGAN": f"{hidden}:HiddenGAN"}})
+    # jsonargparse skips classes whose import path has a private part when resolving short names
+    with pytest.raises(ConfigError, match=r"private module.*export HiddenGAN from a public module"):
+        registry.load("model", "HiddenGAN")
+
+
 def test_losses_may_use_any_name(site: FakeSite) -> None:
     module = site.module("from lightgan.losses import HingeLoss\n\n\nclass SoftHinge(HingeLoss):\n    pass\n")
     site.dist("loss-plugin", "1.0", {"lightgan.losses": {"soft_hinge": f"{module}:SoftHinge"}})
@@ -226,7 +234,7 @@ def test_plugins_command_lists_kind_distribution_version_and_status(
         "listed-plugin",
         "4.5",
     ]
-    assert rows["BrokenCallback"][5].startswith("fails to load: ModuleNotFoundError")
+    assert rows["BrokenCallback"][5].startswith("import fails: ModuleNotFoundError")
     assert rows["DCGAN"][3:] == ["lightgan", "0.1.0", "ok"]
 
     status, _, err = run_cli(["plugins", "--plain", "--check", "--kind", "callback"], capsys)

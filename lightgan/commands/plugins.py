@@ -41,7 +41,7 @@ def inspect(kind: str | None = None) -> list[Row]:
             problems.append(f"name clash with {other.origin} ({other.class_path}): use the full class path")
         error = registry.load_error(entry)
         if error:
-            problems.append(f"fails to load: {error}")
+            problems.append(error)
         rows.append(Row(entry, tuple(problems)))
     return rows
 
