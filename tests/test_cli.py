@@ -166,3 +166,15 @@ def test_csv_logger_is_a_one_line_swap() -> None:
     metrics = Path(cli.trainer.logger.log_dir) / "metrics.csv"
     text = metrics.read_text()
     assert "train/g_loss" in text and "train/d_loss" in text
+
+
+def test_bf16_mixed_precision_with_gradient_clipping() -> None:
+    cli = fit(
+        *TINY_RING,
+        "--trainer.max_steps=3",
+        "--trainer.precision=bf16-mixed",
+        "--model.init_args.gradient_clip_val_d=0.5",
+        "--model.init_args.n_critic=2",
+    )
+    assert cli.trainer.global_step == 3
+    assert all(torch.isfinite(p).all() for p in cli.model.parameters())
