@@ -192,7 +192,7 @@ def _type_problem(entry: Entry, obj: Any) -> str | None:
     base = getattr(importlib.import_module(module_name), base_name)
     if not (isinstance(obj, type) and issubclass(obj, base)):
         return f"{entry.class_path} is not a subclass of {base_name}, which every {entry.kind} must be"
-    if entry.kind not in CLASS_NAMED_KINDS:
+    if entry.kind not in CLASS_NAMED_KINDS or entry.naming_problem:  # a misnamed entry is reported as such
         return None
     if obj.__name__ != entry.name:
         return f"entry name {entry.name!r} differs from the class name {obj.__name__!r}"

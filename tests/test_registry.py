@@ -13,6 +13,7 @@ from fakedist import FakeSite
 from helpers import NO_LOGGER, QUIET, TINY_RING, fit
 
 from lightgan import cli, registry
+from lightgan.commands import plugins as plugins_command
 from lightgan.errors import ConfigError
 from lightgan.registry import PluginLoadWarning
 
@@ -145,6 +146,8 @@ def test_entry_named_differently_from_its_class_is_rejected_with_the_fix(site: F
     assert "alias-plugin" in str(error.value)
     assert f'register it as ActualName = "{module}:ActualName"' in str(error.value)
     assert f"{module}.ActualName" in str(error.value)
+    (row,) = [row for row in plugins_command.inspect("model") if row.entry.name == "Nickname"]
+    assert row.problems == (row.entry.naming_problem,)  # reported once, although the class itself loads
 
 
 def test_a_class_only_reachable_through_a_private_module_is_refused(site: FakeSite) -> None:
