@@ -345,7 +345,7 @@ class GANModule(L.LightningModule):
         fake_out = self.discriminate(fake, fake_labels)
         metrics = {
             f"{stage}/d_loss": self.loss.discriminator_loss(real_out, fake_out),
-            f"{stage}/g_loss": self.loss.generator_loss(fake_out),
+            f"{stage}/g_loss": self.loss.generator_loss(fake_out, real_out),
             f"{stage}/d_real_score": self._score(real_out),
             f"{stage}/d_fake_score": self._score(fake_out),
         }
