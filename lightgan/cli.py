@@ -307,10 +307,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             known = ", ".join([*LIGHTNING_COMMANDS, *OWN_COMMANDS])
             raise ConfigError(f"unknown command {command!r}. Commands: {known}. See `lightgan --help`.")
-    except LightGANError as exc:
-        print(f"lightgan: error: {exc}", file=sys.stderr)
+    except Exception as exc:
+        error = _lightgan_error_in(exc)
+        if error is None:
+            raise
+        print(f"lightgan: error: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+def _lightgan_error_in(exc: BaseException | None) -> LightGANError | None:
+    """The LightGANError that caused ``exc``: jsonargparse wraps errors raised while it builds the model."""
+    while exc is not None and not isinstance(exc, LightGANError):
+        exc = exc.__cause__
+    return exc
 
 
 if __name__ == "__main__":
