@@ -39,13 +39,17 @@ def test_spectrally_normalised_discriminator_ignores_the_scale_of_its_weights() 
 
 
 def test_sngan_keeps_the_largest_singular_value_of_each_layer_at_one_while_training() -> None:
+    torch.manual_seed(0)
     model = SNGAN(**TINY_2D, n_power_iterations=5)
     optimizer = torch.optim.Adam(model.discriminator.parameters(), lr=0.05)
     for _ in range(20):  # large steps: without normalisation the raw weights grow well past norm 1
         optimizer.zero_grad()
         model.discriminate(torch.randn(32, 2) * 3).mean().neg().backward()
         optimizer.step()
+    with torch.no_grad():  # the power iteration follows the weights across forward passes; let it settle
+        for _ in range(10):
+            model.discriminate(torch.randn(32, 2))
     model.eval()
     for layer in (m for m in model.discriminator.modules() if isinstance(m, nn.Linear)):
         sigma = torch.linalg.matrix_norm(layer.weight.detach(), ord=2)
-        assert abs(sigma.item() - 1.0) < 0.05
+        assert abs(sigma.item() - 1.0) < 1e-3
