@@ -47,6 +47,8 @@ LIGHTNING_COMMANDS = {
 #: lightgan's own commands: name -> (module with ``main(argv)``, one-line help).
 OWN_COMMANDS = {
     "sample": ("lightgan.commands.sample", "draw samples from a checkpoint into a PNG grid or a .pt tensor"),
+    "evaluate": ("lightgan.commands.evaluate", "score a checkpoint: FID/KID/IS/precision-recall, mode coverage"),
+    "train-classifier": ("lightgan.commands.train_classifier", "train the classifier behind domain features"),
     "plugins": ("lightgan.commands.plugins", "list registered models, datamodules, callbacks and losses"),
 }
 _LOGGERS_WITH_SAVE_DIR = ("CSVLogger", "TensorBoardLogger")
