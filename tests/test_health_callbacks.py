@@ -178,6 +178,15 @@ def test_held_out_reals_are_judged_as_in_training_without_touching_batch_norm_st
     assert signal.real_val.read() == pytest.approx(float(as_in_training.mean()), rel=1e-5)
 
 
+def test_held_out_reals_in_complete_packs() -> None:
+    module = tiny_gan(data_shape=(2,), pack=2)
+    signal = DiscriminatorOverfitting()
+    batch = {"real": torch.randn(5, 2)}
+    signal.on_validation_batch_end(SimpleNamespace(sanity_checking=False), module, None, batch, 0)
+    with torch.no_grad():
+        assert signal.real_val.read() == pytest.approx(float(module.discriminate(batch["real"][:4]).mean()), rel=1e-5)
+
+
 def test_overfitting_signal_needs_held_out_data(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="gives no validation data"):
         _ring_fit(tmp_path, [DiscriminatorOverfitting()], limit_val_batches=0)

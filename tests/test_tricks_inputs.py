@@ -40,6 +40,12 @@ def test_label_smoothing_range_and_two_sided() -> None:
     assert step.fake_target == 0.1
 
 
+def test_label_smoothing_range_draws_one_target_per_pack() -> None:
+    module = tiny_gan(pack=2)
+    step = run_d_step(module, [LabelSmoothing(real_range=(0.7, 1.0))], d_step(module, n=6))
+    assert step.real_target.shape == step.real_out.shape == (3,)
+
+
 def test_label_smoothing_refuses_losses_without_targets() -> None:
     with pytest.raises(ConfigError, match="minimax, non_saturating or least_squares"):
         LabelSmoothing().setup(None, tiny_gan(loss="wasserstein"), "fit")

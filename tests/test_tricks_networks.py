@@ -92,7 +92,9 @@ def test_spectral_norm_bounds_the_largest_singular_value() -> None:
     SpectralNorm().setup(None, module, "fit")
     for _ in range(30):  # power iterations run in training-mode forward passes
         module.discriminate(torch.randn(4, 2))
-    assert float(torch.linalg.matrix_norm(module.discriminator.head.weight, ord=2)) == pytest.approx(1.0, rel=1e-3)
+    assert float(torch.linalg.matrix_norm(module.discriminator.head.weight.detach(), ord=2)) == pytest.approx(
+        1.0, rel=1e-3
+    )
 
 
 def test_spectral_norm_rejects_unknown_networks() -> None:
@@ -138,6 +140,12 @@ def test_minibatch_discrimination_is_inserted_before_the_head_and_trained_by_d(m
     step = run_d_step(module, [], d_step(module))
     step.loss.backward()
     assert head.minibatch.T.grad is not None and float(head.minibatch.T.grad.abs().sum()) > 0
+
+
+def test_minibatch_discrimination_with_packed_samples() -> None:
+    module = tiny_gan(pack=4)
+    MinibatchDiscrimination(num_kernels=3).setup(None, module, "fit")
+    assert module.discriminate(torch.rand(8, *module.data_shape)).shape == (2,)
 
 
 def test_minibatch_discrimination_needs_a_head() -> None:

@@ -38,7 +38,8 @@ class LabelSmoothing(GANCallback):
     def on_discriminator_targets(self, trainer: L.Trainer, pl_module, step: DiscriminatorStep) -> None:
         if self.real_range is not None:
             low, high = self.real_range
-            u = torch.rand(step.real.shape[0], generator=pl_module.noise_rng, device=step.real.device)
+            outputs = step.real.shape[0] // pl_module.pack  # one D output per pack of samples
+            u = torch.rand(outputs, generator=pl_module.noise_rng, device=step.real.device)
             step.real_target = low + (high - low) * u
         else:
             step.real_target = self.real_target

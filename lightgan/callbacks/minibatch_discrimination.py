@@ -43,8 +43,9 @@ def _head_sizes(pl_module: Any, head: nn.Module) -> tuple[int, int]:
 
     discriminator = pl_module.discriminator
     device = next(discriminator.parameters()).device
-    probe = torch.zeros(2, *pl_module.data_shape, device=device)
-    labels = torch.zeros(2, dtype=torch.long, device=device) if pl_module.num_classes else None
+    n = 2 * pl_module.pack  # two D outputs
+    probe = torch.zeros(n, *pl_module.data_shape, device=device)
+    labels = torch.zeros(n, dtype=torch.long, device=device) if pl_module.num_classes else None
     handle = head.register_forward_hook(record)
     was_training = discriminator.training
     discriminator.eval()

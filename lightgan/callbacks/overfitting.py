@@ -76,7 +76,9 @@ class DiscriminatorOverfitting(GANCallback):
         discriminator.train()  # judged as in training (batch norm on batch statistics), not as in validation
         try:
             with torch.no_grad(), scratch_buffers(discriminator):
-                self.real_val.add(pl_module.discriminate(batch["real"], batch.get("label")))
+                n = batch["real"].shape[0] // pl_module.pack * pl_module.pack  # complete packs, as validation does
+                labels = batch["label"][:n] if "label" in batch else None
+                self.real_val.add(pl_module.discriminate(batch["real"][:n], labels))
         finally:
             discriminator.eval()
 
