@@ -1,0 +1,71 @@
+"""Every trick with every lightgan variant: a few real training steps with the whole stack on."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import pytest
+import torch
+
+from lightgan import callbacks as C
+from lightgan import registry
+from lightgan.data import MNIST
+
+VARIANTS = [e.name for e in registry.entries("model") if e.distribution == "lightgan"]
+#: The smallest networks each variant's arguments allow (unknown arguments are left out).
+TINY = {"base_channels": 4, "hidden_dims": (16,), "unroll_steps": 1, "n_critic": 1}
+
+
+def _tiny_arguments(cls: type) -> dict[str, Any]:
+    accepted = {
+        name for klass in cls.__mro__ if "__init__" in vars(klass) for name in inspect.signature(klass).parameters
+    }
+    return {k: v for k, v in TINY.items() if k in accepted}
+
+
+def _tricks(uses_targets: bool) -> list[L.Callback]:
+    return [
+        C.ExperienceReplay(buffer_size=32),
+        C.ADA(initial_p=0.5, interval=1),
+        C.DiffAugment(),
+        C.InstanceNoise(),
+        C.LabelSmoothing() if uses_targets else C.WeightClipping(),
+        C.FeatureMatching(adversarial_weight=1.0),
+        C.MinibatchDiscrimination(num_kernels=4),
+        C.HistoricalAveraging(weight=0.01),
+        C.GeneratorEMA(),
+        C.SpectralNorm(),
+        C.R1Penalty(),
+        C.R2Penalty(),
+        C.GradientPenalty(),
+        C.NaNGuard(),
+        C.ModeCollapseAlarm(num_samples=32, every_n_steps=2),
+        C.DiscriminatorOverfitting(),
+        C.FixedNoiseSamples(every_n_epochs=0, every_n_steps=2, num_images=8),
+        C.LatentInterpolation(every_n_epochs=0, every_n_steps=2, num_rows=2, num_steps=3),
+        C.ProgressGIF(),
+    ]
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_the_whole_stack_trains_with_every_variant(name: str, mnist_root: Path, tmp_path: Path) -> None:
+    cls = registry.load("model", name)
+    labelled = cls.conditional or cls.requires_labels
+    data = MNIST(root=str(mnist_root), image_size=16, batch_size=16)
+    num_classes = data.num_classes if labelled else 0
+    model = cls(data_shape=data.data_shape, num_classes=num_classes, latent_dim=8, seed=0, **_tiny_arguments(cls))
+    tricks = _tricks(model.loss.uses_targets)
+    trainer = L.Trainer(
+        max_steps=3, callbacks=tricks, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+        enable_model_summary=False, num_sanity_val_steps=0, limit_val_batches=1, val_check_interval=2,
+        default_root_dir=tmp_path, accelerator="cpu",
+    )  # fmt: skip
+    trainer.fit(model, data)
+    assert trainer.global_step == 3
+    assert all(bool(torch.isfinite(p).all()) for p in model.parameters())
+    assert model.generator_ema is not None and (tmp_path / "samples" / "progress.gif").is_file()
+    metrics = trainer.callback_metrics
+    assert {"train/ada_p", "train/r1_penalty", "train/feature_matching", "health/r_t"} <= metrics.keys()
