@@ -58,7 +58,7 @@ class FixedNoiseSamples(L.Callback):
         n = self.num_points if is_points else self.num_images
         rng = torch.Generator().manual_seed(self.seed)
         self.z = pl_module.sample_noise(n, rng).cpu()
-        if getattr(pl_module, "conditional", False):
+        if getattr(pl_module, "conditional", False) and pl_module.num_classes:  # 0: setup() reports missing labels
             # one row per class where the grid allows it
             self.labels = (torch.arange(n) // max(1, self.nrow)) % pl_module.num_classes
 
