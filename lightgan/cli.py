@@ -307,10 +307,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             known = ", ".join([*LIGHTNING_COMMANDS, *OWN_COMMANDS])
             raise ConfigError(f"unknown command {command!r}. Commands: {known}. See `lightgan --help`.")
-    except LightGANError as exc:
-        print(f"lightgan: error: {exc}", file=sys.stderr)
+    except Exception as exc:
+        error = _user_error(exc)
+        if error is None:
+            raise
+        print(f"lightgan: error: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+def _user_error(exc: BaseException | None) -> LightGANError | None:
+    """The LightGANError behind ``exc``: jsonargparse wraps errors raised in a model's ``__init__``."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, LightGANError):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 if __name__ == "__main__":

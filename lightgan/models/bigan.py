@@ -10,6 +10,7 @@ import torch
 from lightning.pytorch.utilities import rank_zero_only
 from torch import Tensor, nn
 
+from lightgan.data.base import GANDataModule
 from lightgan.epoch_pictures import save_and_log
 from lightgan.hooks import DiscriminatorStep, GeneratorStep
 from lightgan.models.base import Batch, GANModule
@@ -125,14 +126,19 @@ class BiGAN(GANModule):
     @rank_zero_only
     def draw_reconstructions(self) -> None:
         x = self.reconstruction_inputs()
+        if x is None:
+            return
         recon, per_row = self.reconstruct(x), 8
         rows = [part for i in range(0, len(x), per_row) for part in (x[i : i + per_row], recon[i : i + per_row])]
         save_and_log(self.trainer, "reconstructions", "bigan/reconstructions", image_grid(torch.cat(rows), per_row))
 
-    def reconstruction_inputs(self) -> Tensor:
-        """The same held-out images every epoch (training images when there is no validation split)."""
+    def reconstruction_inputs(self) -> Tensor | None:
+        """The same held-out images every epoch (training images when there is no validation split);
+        None when training without a lightgan datamodule, which is where they come from."""
         if self._reconstruction_inputs is None:
             datamodule = self.trainer.datamodule
+            if not isinstance(datamodule, GANDataModule):
+                return None
             dataset = datamodule.val_set if datamodule.val_set is not None else datamodule.train_set
             index = torch.arange(min(self.num_reconstructions, len(dataset)))
             self._reconstruction_inputs = datamodule.on_after_batch_transfer(dataset[index], 0)["real"]

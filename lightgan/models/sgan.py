@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from lightgan.data.base import GANDataModule
 from lightgan.errors import ConfigError
 from lightgan.hooks import DiscriminatorStep
 from lightgan.models.base import Batch, GANModule
@@ -75,9 +76,15 @@ class SGAN(GANModule):
     def setup(self, stage: str) -> None:
         super().setup(stage)
         if stage == "fit":
-            self._choose_labeled(self.trainer.datamodule)
+            datamodule = self.trainer.datamodule
+            if not isinstance(datamodule, GANDataModule):
+                raise ConfigError(
+                    "SGAN chooses its labelled examples from the datamodule's training set: train it with a "
+                    "lightgan datamodule (trainer.fit(model, datamodule=...)), not with bare dataloaders."
+                )
+            self.choose_labeled(datamodule)
 
-    def _choose_labeled(self, datamodule: Any) -> None:
+    def choose_labeled(self, datamodule: GANDataModule) -> None:
         """Pick ``labeled_per_class`` training examples per class, the same ones for every run."""
         dataset = datamodule.train_set
         labels = dataset.labels if hasattr(dataset, "labels") else dataset[torch.arange(len(dataset))]["label"]
