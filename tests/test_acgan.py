@@ -20,7 +20,7 @@ def steps(model: ACGAN) -> tuple[DiscriminatorStep, GeneratorStep]:
     z = model.sample_noise(6, torch.Generator().manual_seed(1))
     fake_labels = torch.tensor([0, 1, 2, 0, 1, 2])
     fake = model.generate(z, fake_labels)
-    d_step = DiscriminatorStep(batch, batch["real"], fake.detach(), batch["label"], fake_labels, z)
+    d_step = DiscriminatorStep(batch, batch["real"], fake.detach(), batch["label"], fake_labels=fake_labels, z=z)
     return d_step, GeneratorStep(batch, z, fake, fake_labels)
 
 
