@@ -7,8 +7,12 @@ DEPS_KEY := $(shell (cat pyproject.toml; $(PYTHON) --version 2>&1) | sha256sum |
 DEPS_STAMP := $(VENV)/.deps-$(DEPS_KEY)
 FASHION_MNIST := /usr/share/datasets/fashion-mnist
 DEMO_STEPS ?= 2000
+# Example plugin packages: each has its own pyproject.toml, tests/ and an example.yaml that `make test` trains briefly.
+PLUGIN_DIRS := $(patsubst %/pyproject.toml,%,$(wildcard plugins/*/pyproject.toml))
+PLUGIN_FIT_ARGS := --trainer.max_steps=20 --trainer.logger=false --trainer.enable_progress_bar=false \
+	--trainer.enable_model_summary=false
 
-.PHONY: install demo test lint
+.PHONY: install install-plugins demo test lint
 
 install: $(DEPS_STAMP)
 	@# cheap: point the editable install at this checkout (the environment may be shared between clones)
@@ -35,8 +39,22 @@ demo: install
 		$(BIN)/lightgan fit --config configs/gan_ring.yaml --trainer.max_epochs 5; \
 	fi
 
-test: install
+install-plugins: install
+	@# editable, into the same environment, without touching its dependencies
+	@for p in $(PLUGIN_DIRS); do \
+		$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e $$p || exit 1; \
+	done
+
+test: install-plugins
 	$(BIN)/python -m pytest -q || [ $$? -eq 5 ]
+	@for p in $(PLUGIN_DIRS); do \
+		echo "== $$p: tests"; \
+		(cd $$p && $(abspath $(BIN))/python -m pytest -q) || [ $$? -eq 5 ] || exit 1; \
+		echo "== $$p: lightgan fit --config $$p/example.yaml ($(word 1,$(PLUGIN_FIT_ARGS)))"; \
+		run_dir=$$(mktemp -d) && \
+		$(BIN)/lightgan fit --config $$p/example.yaml $(PLUGIN_FIT_ARGS) --trainer.default_root_dir=$$run_dir \
+			&& rm -rf $$run_dir || exit 1; \
+	done
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

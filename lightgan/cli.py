@@ -22,7 +22,7 @@ os.environ.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")  # Lightning 2
 
 import yaml
 from jsonargparse import DefaultHelpFormatter
-from lightning.pytorch.callbacks import Callback, ModelCheckpoint
+from lightning.pytorch.callbacks import BasePredictionWriter, Callback, ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 from lightning.pytorch.utilities import rank_zero_info
 
@@ -47,6 +47,7 @@ LIGHTNING_COMMANDS = {
 #: lightgan's own commands: name -> (module with ``main(argv)``, one-line help).
 OWN_COMMANDS = {
     "sample": ("lightgan.commands.sample", "draw samples from a checkpoint into a PNG grid or a .pt tensor"),
+    "plugins": ("lightgan.commands.plugins", "list registered models, datamodules, callbacks and losses"),
 }
 _LOGGERS_WITH_SAVE_DIR = ("CSVLogger", "TensorBoardLogger")
 
@@ -151,6 +152,10 @@ class LightGANCLI(LightningCLI):
         trainer = super().instantiate_trainer(**kwargs)
         if self.subcommand == "fit":
             self._add_default_callbacks(trainer.callbacks)
+        elif self.subcommand == "predict" and not any(isinstance(cb, BasePredictionWriter) for cb in trainer.callbacks):
+            from lightgan.callbacks.predictions import SavePredictions
+
+            trainer.callbacks.append(SavePredictions())
         return trainer
 
     def _add_default_callbacks(self, callbacks: list[Callback]) -> None:
@@ -200,42 +205,76 @@ def _config_paths(argv: Sequence[str]) -> list[Path]:
     return paths
 
 
-def _named_components(argv: Sequence[str]) -> dict[str, str]:
-    """``{"model": name, "data": name}`` as given on the command line or in config files."""
-    chosen: dict[str, str] = {}
+#: Where components are chosen, in config files and on the command line -> registry kind.
+_COMPONENT_KEYS = {"model": "model", "data": "datamodule", "trainer.callbacks": "callback"}
+_COMPONENT_FLAGS = {
+    "--model": "model",
+    "--model.class_path": "model",
+    "--data": "datamodule",
+    "--data.class_path": "datamodule",
+    "--trainer.callbacks": "callback",
+    "--trainer.callbacks+": "callback",
+}
+
+
+def _class_names(value: Any) -> list[str]:
+    """Class names or paths in a value: a name, a class_path dict, a list of them, or their JSON/YAML text."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith(("{", "[")):
+            try:
+                return _class_names(yaml.safe_load(text))
+            except yaml.YAMLError:
+                return []
+        return [text] if text and not text.endswith((".yaml", ".yml", ".json")) else []
+    if isinstance(value, dict):
+        return _class_names(value.get("class_path")) if isinstance(value.get("class_path"), str) else []
+    if isinstance(value, list):
+        return [name for item in value for name in _class_names(item)]
+    return []
+
+
+def _named_components(argv: Sequence[str]) -> list[tuple[str, str]]:
+    """``(kind, name)`` of the model, datamodule and callbacks chosen on the command line or in config files."""
+    chosen: list[tuple[str, str]] = []
     for path in _config_paths(argv):
         if not path.is_file():
             continue
         content = yaml.safe_load(path.read_text()) or {}
-        for key in ("model", "data"):
-            value = content.get(key)
-            value = value.get("class_path") if isinstance(value, dict) else value
-            if isinstance(value, str):
-                chosen[key] = value
+        for key, kind in _COMPONENT_KEYS.items():
+            value: Any = content
+            for part in key.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            chosen += [(kind, name) for name in _class_names(value)]
     for i, token in enumerate(argv):
-        for key in ("model", "data"):
-            for flag in (f"--{key}", f"--{key}.class_path"):
-                if token == flag and i + 1 < len(argv):
-                    chosen[key] = argv[i + 1]
-                elif token.startswith(flag + "="):
-                    chosen[key] = token.split("=", 1)[1]
+        for flag, kind in _COMPONENT_FLAGS.items():
+            if token == flag and i + 1 < len(argv):
+                chosen += [(kind, name) for name in _class_names(argv[i + 1])]
+            elif token.startswith(flag + "="):
+                chosen += [(kind, name) for name in _class_names(token.split("=", 1)[1])]
     return chosen
 
 
 def _check_names(argv: Sequence[str]) -> None:
-    """Unknown model or datamodule names fail here with the list of valid ones."""
-    for key, name in _named_components(argv).items():
-        kind = "model" if key == "model" else "datamodule"
-        if name.endswith((".yaml", ".yml", ".json")) or name.startswith("{"):
-            continue
+    """Import the chosen components; unknown, clashing or broken names fail here with a message that says why.
+
+    Callback names lightgan does not register are left to jsonargparse, which also knows
+    Lightning's own callbacks (``ModelCheckpoint``, ...) by class name.
+    """
+    registered_callbacks = {e.name for e in registry.entries("callback")}
+    for kind, name in _named_components(argv):
         if "." in name:
             registry.import_object(name)
-        else:
-            registry.find(kind, name)
+        elif kind != "callback" or name in registered_callbacks:
+            registry.load(kind, name)
 
 
 def _preload(argv: Sequence[str]) -> None:
-    """Import the registered components that the command line or config files mention."""
+    """Import the registered components that the command line or config files mention anywhere.
+
+    jsonargparse resolves a short name only among classes already imported; names that are
+    ambiguous or broken are skipped here (a broken plugin is reported once).
+    """
     text = " ".join(argv)
     for path in _config_paths(argv):
         if path.is_file():
@@ -308,22 +347,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             known = ", ".join([*LIGHTNING_COMMANDS, *OWN_COMMANDS])
             raise ConfigError(f"unknown command {command!r}. Commands: {known}. See `lightgan --help`.")
     except Exception as exc:
-        error = _user_error(exc)
-        if error is None:
+        user_error = _find_user_error(exc)
+        if user_error is None:
             raise
-        print(f"lightgan: error: {error}", file=sys.stderr)
+        print(f"lightgan: error: {user_error}", file=sys.stderr)
         return 2
     return 0
 
 
-def _user_error(exc: BaseException | None) -> LightGANError | None:
-    """The LightGANError behind ``exc``: jsonargparse wraps errors raised in a model's ``__init__``."""
+def _find_user_error(exc: BaseException) -> LightGANError | None:
+    """The lightgan error behind ``exc``: jsonargparse and Lightning wrap what classes raise."""
     seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        if isinstance(exc, LightGANError):
-            return exc
-        seen.add(id(exc))
-        exc = exc.__cause__ or exc.__context__
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, LightGANError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
     return None
 
 

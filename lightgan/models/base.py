@@ -281,19 +281,27 @@ class GANModule(L.LightningModule):
         self.trainer.fit_loop.epoch_loop._batches_that_stepped = self.global_step - 1
 
     def _log_train_step(self, d_step: DiscriminatorStep, g_step: GeneratorStep) -> None:
-        self.log_dict(
-            {"train/d_loss": d_step.loss.detach(), "train/g_loss": g_step.loss.detach()},
-            on_step=True,
-            on_epoch=False,
-            prog_bar=True,
-        )
+        """Progress bar and callback metrics every generator step; loggers every ``log_every_n_steps``.
+
+        Metrics go to loggers directly: Lightning would re-send the last values on the batches in
+        between (discriminator-only batches when n_critic > 1), each at the same x.
+        """
+        losses = {"train/d_loss": d_step.loss.detach(), "train/g_loss": g_step.loss.detach()}
         extra = {
             "train/d_real_score": self._score(d_step.real_out),
             "train/d_fake_score": self._score(d_step.fake_out),
             **{k: v.detach() for k, v in d_step.logs.items()},
             **{k: v.detach() for k, v in g_step.logs.items()},
         }
-        self.log_dict(extra, on_step=True, on_epoch=False)
+        self.log_dict(losses, on_step=True, on_epoch=False, prog_bar=True, logger=False)
+        self.log_dict(extra, on_step=True, on_epoch=False, logger=False)
+        every = self.trainer.log_every_n_steps
+        if self.loggers and every and self.global_step % every == 0 and self.trainer.is_global_zero:
+            values = {k: float(v) for k, v in {**losses, **extra}.items()}
+            values["epoch"] = self.current_epoch
+            for logger in self.loggers:
+                logger.log_metrics(values, step=self.global_step - 1)
+                logger.save()
 
     def _score(self, out: Tensor | None) -> Tensor:
         """Mean D output as people read it: a probability for logit losses, the raw value otherwise."""
@@ -340,7 +348,7 @@ class GANModule(L.LightningModule):
         fake_out = self.discriminate(fake, fake_labels)
         metrics = {
             f"{stage}/d_loss": self.loss.discriminator_loss(real_out, fake_out),
-            f"{stage}/g_loss": self.loss.generator_loss(fake_out),
+            f"{stage}/g_loss": self.loss.generator_loss(fake_out, real_out),
             f"{stage}/d_real_score": self._score(real_out),
             f"{stage}/d_fake_score": self._score(fake_out),
         }

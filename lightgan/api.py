@@ -1,0 +1,61 @@
+"""The public API for plugins: what third-party packages may import and rely on.
+
+Everything here keeps its name and call signature within a major version (new optional
+arguments may appear). Anything else in lightgan, including names starting with an
+underscore and modules not re-exported here, is private and may change in any release.
+
+    from lightgan.api import GANModule, GANCallback, AdversarialLoss
+
+See docs/plugins.md for how to build, register and test a plugin.
+"""
+
+from lightgan import registry
+from lightgan.cli import run_lightning
+from lightgan.data.base import GANDataModule, InMemoryDataset
+from lightgan.errors import ConfigError, DatasetNotFoundError, LightGANError
+from lightgan.hooks import DiscriminatorStep, GANCallback, GeneratorStep
+from lightgan.losses import (
+    AdversarialLoss,
+    HingeLoss,
+    LeastSquaresLoss,
+    MinimaxLoss,
+    NonSaturatingLoss,
+    Target,
+    WassersteinLoss,
+    broadcast_target,
+)
+from lightgan.models.base import GANModule
+from lightgan.nets import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
+from lightgan.registry import PluginLoadWarning
+from lightgan.regularizers import dragan_penalty, gradient_penalty, r1_penalty, r2_penalty
+
+__all__ = [
+    "AdversarialLoss",
+    "ConfigError",
+    "DCGANDiscriminator",
+    "DCGANGenerator",
+    "DatasetNotFoundError",
+    "DiscriminatorStep",
+    "GANCallback",
+    "GANDataModule",
+    "GANModule",
+    "GeneratorStep",
+    "HingeLoss",
+    "InMemoryDataset",
+    "LeastSquaresLoss",
+    "LightGANError",
+    "MLPDiscriminator",
+    "MLPGenerator",
+    "MinimaxLoss",
+    "NonSaturatingLoss",
+    "PluginLoadWarning",
+    "Target",
+    "WassersteinLoss",
+    "broadcast_target",
+    "dragan_penalty",
+    "gradient_penalty",
+    "r1_penalty",
+    "r2_penalty",
+    "registry",
+    "run_lightning",
+]

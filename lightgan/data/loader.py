@@ -1,0 +1,139 @@
+"""A batch loader whose order depends only on (seed, epoch) and which can resume mid-epoch.
+
+Lightning saves ``state_dict()`` of the train loader in checkpoints and restores it with
+``load_state_dict()`` before iterating again, which makes the data position part of the
+checkpoint. The loader counts epochs itself (each iteration is the next epoch) rather than
+trusting ``set_epoch``: after a mid-epoch stop Lightning announces the *next* epoch while it
+finishes the current one. It is deliberately not a ``DataLoader`` subclass, so Lightning does
+not swap in its own distributed sampler: sharding across ranks happens here. Because it has a
+length, Lightning does not fetch ahead, so batches handed out equal batches consumed.
+
+Datasets are indexed with a whole tensor of indices and return a batch dict, which turns
+in-memory datasets into one gather per batch instead of one Python call per sample.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
+
+import torch
+from torch import Tensor
+from torch.utils.data import DataLoader
+
+
+class BatchIndexable(Protocol):
+    def __len__(self) -> int: ...
+    def __getitem__(self, index: Tensor) -> dict[str, Tensor]: ...
+
+
+class EpochSampler:
+    """The batches of indices one rank sees in a given epoch."""
+
+    def __init__(
+        self, size: int, batch_size: int, shuffle: bool, drop_last: bool, seed: int, rank: int, world_size: int
+    ) -> None:
+        self.size, self.batch_size = size, batch_size
+        self.shuffle, self.drop_last, self.seed = shuffle, drop_last, seed
+        self.rank, self.world_size = rank, world_size
+        self.per_rank = size // world_size
+
+    def __len__(self) -> int:
+        full, rest = divmod(self.per_rank, self.batch_size)
+        return full if self.drop_last or rest == 0 else full + 1
+
+    def batches(self, epoch: int) -> list[Tensor]:
+        if self.shuffle:
+            order = torch.randperm(self.size, generator=torch.Generator().manual_seed(self.seed + 7919 * epoch))
+        else:
+            order = torch.arange(self.size)
+        mine = order[self.rank :: self.world_size][: self.per_rank]
+        return list(mine.split(self.batch_size))[: len(self)]
+
+
+class ResumableLoader:
+    """Iterates ``dataset`` in batches; ``state_dict`` records the epoch and how far it got.
+
+    Args:
+        epoch: the epoch the first iteration runs (each further iteration is the next one).
+        epoch_length: how many batches the training loop takes per epoch, when it takes fewer
+            than ``len(self)`` (``limit_train_batches``); used to tell a finished epoch on resume.
+    """
+
+    #: Lightning inspects ``sampler``/``batch_sampler`` like a DataLoader's; batching lives in ``sampler``.
+    batch_sampler = None
+
+    def __init__(
+        self,
+        dataset: BatchIndexable,
+        batch_size: int,
+        *,
+        shuffle: bool = True,
+        drop_last: bool = True,
+        seed: int = 0,
+        rank: int = 0,
+        world_size: int = 1,
+        num_workers: int = 0,
+        pin_memory: bool = False,
+        epoch: int = 0,
+        epoch_length: Callable[[], float] | None = None,
+    ) -> None:
+        self.dataset = dataset
+        self.sampler = EpochSampler(len(dataset), batch_size, shuffle, drop_last, seed, rank, world_size)
+        self.num_workers, self.pin_memory = num_workers, pin_memory
+        self._epoch_length = epoch_length
+        self._next_epoch = epoch
+        self._epoch = epoch
+        self._position = 0
+        self._resume: tuple[int, int] | None = None
+
+    @property
+    def batch_size(self) -> int:
+        return self.sampler.batch_size
+
+    def __len__(self) -> int:
+        return len(self.sampler)
+
+    def __iter__(self) -> Iterator[dict[str, Tensor]]:
+        return self._iterate()
+
+    def _effective_length(self) -> float:
+        length = float(len(self))
+        return min(length, self._epoch_length()) if self._epoch_length is not None else length
+
+    def _iterate(self) -> Iterator[dict[str, Tensor]]:
+        # Runs at the first next(), after Lightning has restored the state and sized the epoch.
+        epoch, start = self._next_epoch, 0
+        if self._resume is not None:
+            saved_epoch, saved_position = self._resume
+            self._resume = None
+            if saved_position < self._effective_length():
+                epoch, start = saved_epoch, saved_position
+            else:
+                epoch = saved_epoch + 1
+        self._next_epoch = epoch + 1
+        self._epoch, self._position = epoch, start
+        for batch in self._batches(self.sampler.batches(epoch)[start:]):
+            self._position += 1
+            yield batch
+
+    def _batches(self, index_batches: list[Tensor]) -> Iterator[dict[str, Tensor]]:
+        if self.num_workers == 0:
+            for index in index_batches:
+                batch = self.dataset[index]
+                yield {k: v.pin_memory() for k, v in batch.items()} if self.pin_memory else batch
+            return
+        yield from DataLoader(
+            self.dataset,  # type: ignore[arg-type]
+            sampler=index_batches,
+            batch_size=None,
+            num_workers=self.num_workers,
+            pin_memory=self.pin_memory,
+        )
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"seed": self.sampler.seed, "epoch": self._epoch, "batches_consumed": self._position}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.sampler.seed = int(state["seed"])
+        self._resume = (int(state["epoch"]), int(state["batches_consumed"]))

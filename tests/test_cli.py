@@ -1,0 +1,180 @@
+"""End-to-end through the `lightgan` command, training a few steps on tiny shapes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+from helpers import NO_LOGGER, QUIET, TINY_RING, fit
+
+from lightgan.cli import main
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+
+
+def run(*args: str) -> int:
+    return main(list(args))
+
+
+def test_top_level_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("--help") == 0
+    out = capsys.readouterr().out
+    for command in ("fit", "validate", "test", "predict", "sample"):
+        assert f"\n  {command} " in out
+
+
+def test_fit_help_lists_registered_models_and_datamodules(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        run("fit", "--help")
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "Registered models (--model): DCGAN, GAN" in out
+    assert "FashionMNIST" in out and "RingMixture" in out and "LabelSmoothing" in out
+
+
+def test_print_config_shows_the_resolved_config(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        run("fit", "--config", str(CONFIGS / "dcgan_mnist.yaml"), "--print_config")
+    config = yaml.safe_load(capsys.readouterr().out)
+    assert config["model"]["class_path"] == "lightgan.models.DCGAN"
+    assert config["model"]["init_args"]["n_critic"] == 1  # base-class defaults are part of it
+    assert config["data"]["init_args"]["batch_size"] == 128
+    assert config["trainer"]["logger"]["class_path"] == "lightgan.loggers.WandbAutoModeLogger"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--model=DCGANN", "--data=MNIST"],
+            r"Unknown model 'DCGANN'. Did you mean 'DCGAN'\? Registered models: DCGAN",
+        ),
+        (["--model=GAN", "--data=Ring"], "Unknown datamodule 'Ring'. .*Registered datamodules: .*RingMixture"),
+        (["--model=lightgan.models.Nope", "--data=MNIST"], "Cannot import 'lightgan.models.Nope'"),
+        ([*TINY_RING, "--model.init_args.latent_dim=0"], "latent_dim must be a positive integer, got 0"),
+        ([*TINY_RING, "--model.init_args.n_critic=0"], "n_critic must be an integer >= 1"),
+        (["--model=DCGAN", "--data=MNIST", "--data.init_args.image_size=30"], "DCGAN cannot produce 30x30 images"),
+        (
+            ["--model=GAN", "--data=MNIST", "--data.init_args.root=missing", "--data.init_args.download=false"],
+            "MNIST not found: missing/MNIST/raw lacks the IDX files",
+        ),
+        ([*TINY_RING, "--ckpt_path=last"], "no checkpoint to resume under runs/gan_ringmixture"),
+    ],
+)
+def test_bad_input_fails_before_training_with_one_line(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run("fit", *QUIET, *NO_LOGGER, "--trainer.max_steps=1", *args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("lightgan: error: ")
+    import re
+
+    assert re.search(message, err[-1]), err[-1]
+    assert not list(Path("runs").glob("*/*/checkpoints/*.ckpt"))
+
+
+def test_runs_are_versioned_and_last_resumes_the_newest(tmp_path: Path) -> None:
+    first = fit(*TINY_RING, "--trainer.max_steps=2")
+    second = fit(*TINY_RING, "--trainer.max_steps=2")
+    assert first.run_dir == Path("runs/gan_ringmixture/version_0")
+    assert second.run_dir == Path("runs/gan_ringmixture/version_1")
+    resumed = fit(*TINY_RING, "--trainer.max_steps=4", "--ckpt_path=last")
+    assert resumed.run_dir == second.run_dir and resumed.trainer.global_step == 4
+    assert (second.run_dir / "config.yaml").is_file()
+    assert sorted(p.name for p in (second.run_dir / "samples").glob("*.png"))
+
+
+TINY_OVERRIDES = {
+    "gan_mnist.yaml": ["--model.init_args.hidden_dims=[16, 16]"],
+    "dcgan_mnist.yaml": ["--model.init_args.base_channels=4"],
+    "dcgan_fashion_mnist.yaml": ["--model.init_args.base_channels=4"],
+    "dcgan_cifar10.yaml": ["--model.init_args.base_channels=4"],
+    "gan_ring.yaml": ["--data.init_args.num_samples=400", "--data.init_args.val_samples=100"],
+    "gan_grid.yaml": ["--data.init_args.num_samples=400", "--data.init_args.val_samples=100"],
+}
+
+
+@pytest.mark.parametrize("config", sorted(TINY_OVERRIDES))
+def test_every_config_trains(config: str, mnist_root: Path, fashion_root: Path, cifar_root: Path) -> None:
+    data_args = (
+        []
+        if "ring" in config or "grid" in config
+        else ["--data.init_args.download=false", "--data.init_args.batch_size=16"]
+    )
+    if "fashion" in config:
+        data_args.append("--data.init_args.debian_root=absent")
+    cli = fit(
+        "--config",
+        str(CONFIGS / config),
+        *TINY_OVERRIDES[config],
+        *data_args,
+        "--trainer.max_steps=3",
+        "--trainer.limit_val_batches=1",
+    )
+    assert cli.trainer.global_step == 3
+    images = sorted((cli.run_dir / "samples").glob("*.png"))
+    assert images, "a sample picture is saved when training ends"
+    assert (cli.run_dir / "checkpoints" / "last.ckpt").is_file()
+
+
+def test_gan_mnist_has_the_classic_architecture(mnist_root: Path) -> None:
+    cli = fit("--config", str(CONFIGS / "gan_mnist.yaml"), "--data.init_args.download=false", "--trainer.max_steps=1")
+    linear = [m for m in cli.model.generator.modules() if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linear] == [(100, 500), (500, 500), (500, 784)]
+    linear = [m for m in cli.model.discriminator.modules() if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linear] == [(784, 500), (500, 500), (500, 1)]
+
+
+def test_data_shape_and_classes_are_linked_into_the_model(cifar_root: Path) -> None:
+    cli = fit(
+        "--model=DCGAN",
+        "--model.init_args.base_channels=4",
+        "--data=CIFAR10",
+        "--data.init_args.download=false",
+        "--data.init_args.batch_size=8",
+        "--trainer.max_steps=1",
+        "--trainer.limit_val_batches=0",
+    )
+    assert cli.model.data_shape == (3, 32, 32) and cli.model.num_classes == 10
+    assert cli.model.sample(2).shape == (2, 3, 32, 32)
+
+
+def test_validate_test_and_predict(tmp_path: Path) -> None:
+    trained = fit(*TINY_RING, "--trainer.max_steps=2")
+    ckpt = str(trained.run_dir / "checkpoints" / "last.ckpt")
+    for command in ("validate", "test"):
+        assert run(command, *QUIET, *NO_LOGGER, *TINY_RING, f"--ckpt_path={ckpt}") == 0
+    assert (
+        run("predict", *QUIET, *NO_LOGGER, *TINY_RING, f"--ckpt_path={ckpt}", "--data.init_args.predict_size=40") == 0
+    )
+    predictions = trained.run_dir / "predictions"
+    assert torch.load(predictions / "samples.pt").shape == (40, 2)
+    assert (predictions / "samples.png").is_file()
+
+
+def test_csv_logger_is_a_one_line_swap() -> None:
+    cli = fit(
+        *TINY_RING,
+        "--trainer.max_steps=4",
+        "--trainer.log_every_n_steps=1",
+        "--trainer.logger=CSVLogger",
+        "--trainer.logger.save_dir=runs/csv",
+        logger=True,
+    )
+    metrics = Path(cli.trainer.logger.log_dir) / "metrics.csv"
+    text = metrics.read_text()
+    assert "train/g_loss" in text and "train/d_loss" in text
+
+
+def test_bf16_mixed_precision_with_gradient_clipping() -> None:
+    cli = fit(
+        *TINY_RING,
+        "--trainer.max_steps=3",
+        "--trainer.precision=bf16-mixed",
+        "--model.init_args.gradient_clip_val_d=0.5",
+        "--model.init_args.n_critic=2",
+    )
+    assert cli.trainer.global_step == 3
+    assert all(torch.isfinite(p).all() for p in cli.model.parameters())

@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+import lightning as L
+import pytest
+import torch
+from lightning.pytorch.loggers import CSVLogger
+
+from lightgan.data import RingMixture
+from lightgan.errors import ConfigError
+from lightgan.hooks import GANCallback
+from lightgan.models import GAN
+
+
+def tiny_gan(**kwargs: Any) -> GAN:
+    return GAN(data_shape=(2,), latent_dim=2, hidden_dims=(8,), **kwargs)
+
+
+def tiny_data(**kwargs: Any) -> RingMixture:
+    return RingMixture(num_samples=96, val_samples=32, batch_size=16, seed=0, **kwargs)  # 6 batches an epoch
+
+
+def trainer(**kwargs: Any) -> L.Trainer:
+    defaults = dict(
+        accelerator="cpu",
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        limit_val_batches=0,
+    )
+    return L.Trainer(**{**defaults, **kwargs})
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"latent_dim": 0}, "latent_dim must be a positive integer, got 0"),
+        ({"latent_dim": -3}, "latent_dim must be a positive integer, got -3"),
+        ({"n_critic": 0}, "n_critic must be an integer >= 1"),
+        ({"lr_g": 0.0}, "lr_g must be positive"),
+    ],
+)
+def test_bad_hyperparameters_are_rejected_with_the_fix(kwargs: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        GAN(**{"data_shape": (2,), **kwargs})
+
+
+class CountSteps(GANCallback):
+    def __init__(self) -> None:
+        self.d_steps = self.g_steps = 0
+        self.order: list[str] = []
+
+    def on_discriminator_inputs(self, trainer, pl_module, step) -> None:
+        self.order.append("d_inputs")
+
+    def on_discriminator_targets(self, trainer, pl_module, step) -> None:
+        self.order.append("d_targets")
+
+    def on_discriminator_loss(self, trainer, pl_module, step) -> None:
+        self.order.append("d_loss")
+
+    def on_after_discriminator_step(self, trainer, pl_module) -> None:
+        self.d_steps += 1
+        self.order.append("d_after")
+
+    def on_generator_loss(self, trainer, pl_module, step) -> None:
+        self.order.append("g_loss")
+
+    def on_after_generator_step(self, trainer, pl_module) -> None:
+        self.g_steps += 1
+        self.order.append("g_after")
+
+
+def test_n_critic_discriminator_steps_per_generator_step_and_global_step_counts_generator_steps() -> None:
+    counter = CountSteps()
+    model = tiny_gan(n_critic=3)
+    trainer(max_epochs=2, callbacks=[counter]).fit(model, tiny_data())  # 12 batches
+    assert (counter.d_steps, counter.g_steps) == (12, 4)
+    assert model.global_step == 4
+    opt_g, opt_d = (opt.optimizer for opt in model.optimizers())
+    assert opt_d.state[next(iter(model.discriminator.parameters()))]["step"].item() == 12
+    assert opt_g.state[next(iter(model.generator.parameters()))]["step"].item() == 4
+    assert counter.order[:9] == ["d_inputs", "d_targets", "d_loss", "d_after"] * 2 + ["d_inputs"]
+
+
+def test_max_steps_counts_generator_steps() -> None:
+    model = tiny_gan(n_critic=2)
+    t = trainer(max_steps=5)
+    t.fit(model, tiny_data())
+    assert t.global_step == 5
+    assert t.fit_loop.epoch_loop.batch_progress.total.completed == 10  # 2 batches per generator step
+
+
+def test_logged_step_axis_is_generator_steps(tmp_path) -> None:
+    model = tiny_gan(n_critic=2)
+    t = trainer(max_steps=6, logger=CSVLogger(tmp_path), log_every_n_steps=1)
+    t.fit(model, tiny_data())
+    with open(t.logger.experiment.metrics_file_path) as f:
+        rows = list(csv.DictReader(f))
+    steps = [int(r["step"]) for r in rows if r.get("train/g_loss")]
+    assert steps == [0, 1, 2, 3, 4, 5]  # Lightning's convention: step i is logged at x = i
+
+
+def test_sample_is_reproducible_and_does_not_touch_training_noise() -> None:
+    model = tiny_gan()
+    state = model.noise_rng.get_state()
+    a = model.sample(5, generator=torch.Generator().manual_seed(1))
+    b = model.sample(5, generator=torch.Generator().manual_seed(1))
+    c = model.sample(5, generator=torch.Generator().manual_seed(2))
+    assert torch.equal(a, b) and not torch.equal(a, c)
+    assert torch.equal(model.noise_rng.get_state(), state)
+    assert model.generator.training  # restored after sampling in eval mode
+
+
+def test_uniform_noise_prior() -> None:
+    z = tiny_gan(noise="uniform").sample_noise(1000, torch.Generator().manual_seed(0))
+    assert z.min() >= -1 and z.max() <= 1 and z.std() > 0.5
+
+
+def test_each_network_is_clipped_to_its_own_threshold() -> None:
+    norms: dict[str, list[float]] = {"g": [], "d": []}
+    model = tiny_gan(gradient_clip_val_g=1e-4, gradient_clip_val_d=1e-2)
+    clip = model.on_before_optimizer_step
+
+    def clip_then_record(optimizer: torch.optim.Optimizer) -> None:
+        clip(optimizer)
+        grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+        norms["g" if optimizer is model.trainer.optimizers[0] else "d"].append(
+            torch.nn.utils.get_total_norm(grads).item()
+        )
+
+    model.on_before_optimizer_step = clip_then_record
+    trainer(max_steps=3).fit(model, tiny_data())
+    assert len(norms["g"]) == len(norms["d"]) == 3
+    assert max(norms["g"]) <= 1e-4 * 1.001 and max(norms["d"]) <= 1e-2 * 1.001
+    assert max(norms["d"]) > 1e-4 * 1.001  # D was clipped to its own, larger threshold
+
+
+def test_lr_scheduler_steps_once_per_generator_step() -> None:
+    from functools import partial
+
+    model = tiny_gan(n_critic=2, lr_scheduler=partial(torch.optim.lr_scheduler.StepLR, step_size=1, gamma=0.5))
+    trainer(max_steps=3).fit(model, tiny_data())
+    for opt in model.trainer.optimizers:
+        assert opt.param_groups[0]["lr"] == pytest.approx(2e-4 * 0.5**3)
+
+
+def test_label_needing_variant_fails_on_unlabelled_data() -> None:
+    class NeedsLabels(GAN):
+        requires_labels = True
+
+    model = NeedsLabels(data_shape=(2,), latent_dim=2, hidden_dims=(8,))
+    with pytest.raises(ConfigError, match="NeedsLabels needs class labels, but RingMixture provides none"):
+        trainer(max_steps=1).fit(model, tiny_data())

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import pytest
+import torch
+
+from lightgan.regularizers import dragan_penalty, gradient_penalty, r1_penalty
+
+
+def linear_critic(weight: torch.Tensor):
+    return lambda x: (x * weight).flatten(1).sum(1)
+
+
+def test_gradient_penalty_of_a_linear_critic_is_exact() -> None:
+    # grad of <w, x> is w everywhere: penalty = (||w|| - 1)^2 whatever the interpolation
+    w = torch.full((1, 2, 2), 0.5)  # ||w|| = 1
+    real, fake = torch.randn(4, 1, 2, 2), torch.randn(4, 1, 2, 2)
+    assert gradient_penalty(linear_critic(w), real, fake).item() == pytest.approx(0.0, abs=1e-10)
+    assert gradient_penalty(linear_critic(2 * w), real, fake).item() == pytest.approx(1.0)
+
+
+def test_gradient_penalty_interpolates_with_one_coefficient_per_sample() -> None:
+    seen = {}
+
+    def critic(x: torch.Tensor) -> torch.Tensor:
+        seen["x"] = x.detach()
+        return x.flatten(1).sum(1)
+
+    real = torch.zeros(5, 3, 4, 4)
+    fake = torch.ones(5, 3, 4, 4)
+    gradient_penalty(critic, real, fake, rng=torch.Generator().manual_seed(0))
+    x_hat = seen["x"]  # = 1 - alpha per sample
+    per_sample = x_hat.flatten(1)
+    assert torch.allclose(per_sample, per_sample[:, :1].expand_as(per_sample))  # constant within a sample
+    assert per_sample[:, 0].unique().numel() == 5  # different across samples
+
+
+def test_penalties_are_differentiable_for_the_critic() -> None:
+    w = torch.ones(1, 3, requires_grad=True)
+    critic = lambda x: (x * w).sum(1)  # noqa: E731
+    real = torch.randn(8, 3)
+    (r1_penalty(critic, real) + dragan_penalty(critic, real)).backward()
+    assert w.grad is not None and w.grad.abs().sum() > 0

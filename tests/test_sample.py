@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from helpers import TINY_RING, fit
+from PIL import Image
+
+from lightgan.checkpoint import load_gan
+from lightgan.cli import main
+
+
+@pytest.fixture
+def dcgan_checkpoint(mnist_root: Path) -> Path:
+    cli = fit(
+        "--model=DCGAN",
+        "--model.init_args.base_channels=4",
+        "--model.init_args.latent_dim=8",
+        "--data=MNIST",
+        "--data.init_args.download=false",
+        "--data.init_args.batch_size=16",
+        "--trainer.max_steps=2",
+        "--trainer.limit_val_batches=0",
+    )
+    return cli.run_dir / "checkpoints" / "last.ckpt"
+
+
+def test_sample_writes_a_grid_and_is_reproducible(dcgan_checkpoint: Path) -> None:
+    assert main(["sample", "--ckpt", str(dcgan_checkpoint), "--n", "16", "--nrow", "4", "--out", "a.png"]) == 0
+    assert main(["sample", "--ckpt", str(dcgan_checkpoint), "--n", "16", "--nrow", "4", "--out", "b.png"]) == 0
+    assert (
+        main(["sample", "--ckpt", str(dcgan_checkpoint), "--n", "16", "--nrow", "4", "--seed", "1", "--out", "c.png"])
+        == 0
+    )
+    a, b, c = (np.asarray(Image.open(name)) for name in ("a.png", "b.png", "c.png"))
+    assert a.shape == (2 + 4 * 30, 2 + 4 * 30, 3)  # 4x4 grid of 28x28 images with 2-pixel padding
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_sample_writes_the_raw_tensor(dcgan_checkpoint: Path) -> None:
+    assert main(["sample", "--ckpt", str(dcgan_checkpoint), "--n", "10", "--out", "out/samples.pt"]) == 0
+    samples = torch.load("out/samples.pt")
+    assert samples.shape == (10, 1, 28, 28) and samples.min() >= -1 and samples.max() <= 1
+    model = load_gan(dcgan_checkpoint)
+    expected = model.sample(10, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(samples, expected)
+
+
+def test_sample_of_2d_data_is_a_scatter_plot() -> None:
+    ckpt = fit(*TINY_RING, "--trainer.max_steps=2").run_dir / "checkpoints" / "last.ckpt"
+    assert main(["sample", "--ckpt", str(ckpt), "--n", "200", "--out", "ring.png"]) == 0
+    assert Image.open("ring.png").size[0] > 300
+    assert load_gan(ckpt).mode_centers.shape == (8, 2)  # kept in the checkpoint for the plot
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--label", "3"], "need a conditional model"),
+        (["--n", "0"], "--n must be at least 1"),
+        (["--out", "x.gif"], "must end in .png, .jpg or .pt"),
+    ],
+)
+def test_sample_rejects_bad_input(dcgan_checkpoint: Path, args: list[str], message: str, capsys) -> None:
+    assert main(["sample", "--ckpt", str(dcgan_checkpoint), *args]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_missing_checkpoint_is_named(capsys) -> None:
+    assert main(["sample", "--ckpt", "nope.ckpt"]) == 2
+    assert "Checkpoint nope.ckpt does not exist" in capsys.readouterr().err

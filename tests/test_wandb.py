@@ -1,0 +1,58 @@
+"""W&B never prompts or hangs: offline with no key or no network, WANDB_MODE honoured."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from helpers import TINY_RING, fit
+
+from lightgan import loggers
+from lightgan.loggers import resolve_wandb_mode
+
+
+def test_without_a_key_runs_offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("WANDB_MODE")
+    monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
+    mode, reason = resolve_wandb_mode("auto", probe_timeout=1)
+    assert mode == "offline" and "no W&B API key" in reason
+
+
+def test_wandb_mode_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    assert resolve_wandb_mode("auto", 1)[0] == "disabled"
+    monkeypatch.setenv("WANDB_MODE", "dryrun")
+    assert resolve_wandb_mode("auto", 1)[0] == "offline"
+    assert resolve_wandb_mode("online", 1)[0] == "online"  # an explicit mode argument wins
+
+
+def test_key_but_no_network_goes_offline_quickly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WANDB_MODE")
+    monkeypatch.setenv("WANDB_API_KEY", "x" * 40)
+    monkeypatch.setenv("WANDB_BASE_URL", "http://127.0.0.1:9")  # nothing listens on the discard port
+    start = time.monotonic()
+    mode, reason = resolve_wandb_mode("auto", probe_timeout=2)
+    assert mode == "offline" and "did not answer" in reason
+    assert time.monotonic() - start < 3
+
+
+def test_key_and_reachable_server_goes_online(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WANDB_MODE")
+    monkeypatch.setenv("WANDB_API_KEY", "x" * 40)
+    monkeypatch.setattr(loggers, "wandb_reachable", lambda timeout: True)
+    assert resolve_wandb_mode("auto", 1)[0] == "online"
+
+
+def test_offline_run_records_metrics_config_and_sample_images(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WANDB_MODE")  # no key in tests: the logger must choose offline by itself
+    cli = fit(*TINY_RING, "--trainer.max_steps=4", "--trainer.log_every_n_steps=1", logger=True)
+    assert cli.trainer.logger.mode == "offline"
+    runs = list((cli.run_dir / "wandb").glob("offline-run-*"))
+    assert len(runs) == 1
+    files = runs[0] / "files"
+    assert list((files / "media" / "images").glob("samples_*.png")), "the sample grid is logged as an image"
+    record = (runs[0] / f"run-{runs[0].name.rsplit('-', 1)[1]}.wandb").read_bytes()  # W&B's offline log
+    assert b"train/g_loss" in record and b"train/d_loss" in record
+    assert b"RingMixture" in record and b"n_critic" in record  # the resolved CLI config
+    assert (cli.run_dir / "config.yaml").is_file()
