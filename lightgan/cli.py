@@ -47,6 +47,8 @@ LIGHTNING_COMMANDS = {
 #: lightgan's own commands: name -> (module with ``main(argv)``, one-line help).
 OWN_COMMANDS = {
     "sample": ("lightgan.commands.sample", "draw samples from a checkpoint into a PNG grid or a .pt tensor"),
+    "evaluate": ("lightgan.commands.evaluate", "score a checkpoint: FID/KID/IS/precision-recall, mode coverage"),
+    "train-classifier": ("lightgan.commands.train_classifier", "train the classifier behind domain features"),
     "plugins": ("lightgan.commands.plugins", "list registered models, datamodules, callbacks and losses"),
 }
 _LOGGERS_WITH_SAVE_DIR = ("CSVLogger", "TensorBoardLogger")
@@ -63,6 +65,8 @@ def _quiet_third_party_noise() -> None:
     logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(_DropLightningTips())
     # Lightning 2.6 on recent torch: an internal deprecation users cannot act on.
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
+    # Datasets without a validation split return no val loader on purpose (e.g. ImageFolder's default).
+    warnings.filterwarnings("ignore", message=r"Total length of `list` across ranks is zero.*")
 
 
 class _KeepLinesFormatter(DefaultHelpFormatter):

@@ -11,3 +11,7 @@ class ConfigError(LightGANError, ValueError):
 
 class DatasetNotFoundError(LightGANError, FileNotFoundError):
     """A data root is missing or holds no dataset; the message says where to get it."""
+
+
+class DatasetError(LightGANError):
+    """Files of a dataset exist but cannot be used (unreadable images, none readable at all)."""

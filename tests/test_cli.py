@@ -30,9 +30,8 @@ def test_fit_help_lists_registered_models_and_datamodules(capsys: pytest.Capture
         run("fit", "--help")
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
-    text = " ".join(out.split())  # the help formatter rewraps lines
-    models = text.split("Registered models (--model): ", 1)[1].split(" Registered ", 1)[0]
-    assert {"DCGAN", "GAN"} <= set(models.split(", "))
+    listed = out.split("Registered models (--model): ", 1)[1].split("Registered", 1)[0]
+    assert {"DCGAN", "GAN"} <= {name.strip() for name in listed.replace("\n", " ").split(",")}
     assert "FashionMNIST" in out and "RingMixture" in out and "LabelSmoothing" in out
 
 
@@ -51,7 +50,7 @@ def test_print_config_shows_the_resolved_config(capsys: pytest.CaptureFixture[st
     [
         (
             ["--model=DCGANN", "--data=MNIST"],
-            r"Unknown model 'DCGANN'. Did you mean 'DCGAN'\? Registered models: .*DCGAN",
+            r"Unknown model 'DCGANN'. Did you mean 'DCGAN'\? Registered models: DCGAN",
         ),
         (["--model=GAN", "--data=Ring"], "Unknown datamodule 'Ring'. .*Registered datamodules: .*RingMixture"),
         (["--model=lightgan.models.Nope", "--data=MNIST"], "Cannot import 'lightgan.models.Nope'"),

@@ -1,8 +1,27 @@
 """DataModules: every dataset a ``GANDataModule``."""
 
+from lightgan.data.abstract_art import AbstractArt
 from lightgan.data.base import GANDataModule, InMemoryDataset
+from lightgan.data.celeba import CelebA
+from lightgan.data.chest_xray import ChestXray
 from lightgan.data.cifar10 import CIFAR10
+from lightgan.data.image_files import ImageFilesDataModule
+from lightgan.data.image_folder import ImageFolder
 from lightgan.data.mixtures import GridMixture, RingMixture, ToyMixture
 from lightgan.data.mnist import MNIST, FashionMNIST
 
-__all__ = ["CIFAR10", "MNIST", "FashionMNIST", "GANDataModule", "GridMixture", "InMemoryDataset", "RingMixture", "ToyMixture"]
+__all__ = [
+    "CIFAR10",
+    "MNIST",
+    "AbstractArt",
+    "CelebA",
+    "ChestXray",
+    "FashionMNIST",
+    "GANDataModule",
+    "GridMixture",
+    "ImageFilesDataModule",
+    "ImageFolder",
+    "InMemoryDataset",
+    "RingMixture",
+    "ToyMixture",
+]

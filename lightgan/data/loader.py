@@ -121,7 +121,7 @@ class ResumableLoader:
         if self.num_workers == 0:
             for index in index_batches:
                 batch = self.dataset[index]
-                yield {k: v.pin_memory() for k, v in batch.items()} if self.pin_memory else batch
+                yield {k: _pinned(v) for k, v in batch.items()} if self.pin_memory else batch
             return
         yield from DataLoader(
             self.dataset,  # type: ignore[arg-type]
@@ -137,3 +137,8 @@ class ResumableLoader:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.sampler.seed = int(state["seed"])
         self._resume = (int(state["epoch"]), int(state["batches_consumed"]))
+
+
+def _pinned(tensor: Tensor) -> Tensor:
+    """Page-locked copy of a host tensor; tensors already on an accelerator stay as they are."""
+    return tensor.pin_memory() if tensor.device.type == "cpu" else tensor

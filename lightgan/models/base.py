@@ -54,6 +54,9 @@ class GANModule(L.LightningModule):
         gradient_clip_algorithm: ``norm`` or ``value``.
         noise: prior of z, ``normal`` or ``uniform`` on [-1, 1].
         seed: seed of the training-noise generator; None derives it from the global seed.
+        pack: PacGAN packing degree m: D judges groups of m samples concatenated along the first
+            data axis (channels, or the features of vectors), so it can see a lack of diversity.
+            Variants build D for ``self.packed_shape``; the batch size must be divisible by m.
     """
 
     #: The generator takes class labels (cGAN-style); such variants need a labelled datamodule.
@@ -84,6 +87,7 @@ class GANModule(L.LightningModule):
         gradient_clip_algorithm: Literal["norm", "value"] = "norm",
         noise: Literal["normal", "uniform"] = "normal",
         seed: int | None = None,
+        pack: int = 1,
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
@@ -102,12 +106,14 @@ class GANModule(L.LightningModule):
             raise ConfigError(f"data_shape must be a non-empty tuple of positive sizes, got {data_shape!r}.")
         if num_classes < 0:
             raise ConfigError(f"num_classes must be >= 0, got {num_classes!r}.")
+        _check_pack(type(self), pack)
         loss = loss_spec(loss)  # hparams stay plain data: checkpoints then load with weights_only=True
         self.save_hyperparameters()
         self.data_shape = tuple(int(s) for s in data_shape)
         self.num_classes = int(num_classes)
         self.latent_dim = latent_dim
         self.n_critic = n_critic
+        self.pack = pack
         self.loss = resolve_loss(loss)
         self.generator_ema: nn.Module | None = None
         #: Mode centres of 2-D training data, kept in checkpoints so plots can show them later.
@@ -156,8 +162,24 @@ class GANModule(L.LightningModule):
         return (net or self.generator)(z)
 
     def discriminate(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
-        """Run the discriminator. Conditional variants override to pass ``labels``."""
-        return self.discriminator(x)
+        """Run the discriminator on packs of ``self.pack`` samples. Conditional variants override to pass ``labels``."""
+        return self.discriminator(self.pack_samples(x))
+
+    @property
+    def packed_shape(self) -> tuple[int, ...]:
+        """The input shape of D: ``data_shape`` with its first axis ``pack`` times larger."""
+        return (self.data_shape[0] * self.pack, *self.data_shape[1:])
+
+    def pack_samples(self, x: Tensor) -> Tensor:
+        """``(N, C, ...)`` -> ``(N / pack, pack * C, ...)``: consecutive samples concatenated along axis 1."""
+        if self.pack == 1:
+            return x
+        if x.shape[0] % self.pack:
+            raise ConfigError(
+                f"A batch of {x.shape[0]} samples cannot be split into packs of model.init_args.pack={self.pack}. "
+                "Use a batch size divisible by pack."
+            )
+        return x.reshape(x.shape[0] // self.pack, self.pack * x.shape[1], *x.shape[2:])
 
     @torch.no_grad()
     def sample(
@@ -340,11 +362,14 @@ class GANModule(L.LightningModule):
 
     def _evaluate(self, batch: Batch, stage: str) -> None:
         """D's objective on held-out real data against fixed-seed fakes (comparable across epochs)."""
-        real = batch["real"]
-        n = real.shape[0]
+        n = batch["real"].shape[0] // self.pack * self.pack  # a last partial pack of held-out data is left out
+        if n == 0:
+            return
+        real, labels = batch["real"][:n], batch.get("label")
+        labels = labels[:n] if labels is not None else None
         fake_labels = self.sample_labels(n, self._eval_rng)
         fake = self.generate(self.sample_noise(n, self._eval_rng), fake_labels)
-        real_out = self.discriminate(real, batch.get("label"))
+        real_out = self.discriminate(real, labels)
         fake_out = self.discriminate(fake, fake_labels)
         metrics = {
             f"{stage}/d_loss": self.loss.discriminator_loss(real_out, fake_out),
@@ -369,6 +394,12 @@ class GANModule(L.LightningModule):
             raise ConfigError(
                 f"{type(self).__name__} needs class labels, but {data_name} provides none (num_classes=0). "
                 "Pick a labelled dataset (MNIST, FashionMNIST, CIFAR10) or an unconditional model."
+            )
+        batch_size = getattr(self.trainer.datamodule, "batch_size", None)
+        if self.pack > 1 and batch_size is not None and batch_size % self.pack:
+            raise ConfigError(
+                f"model.init_args.pack={self.pack} needs a batch size divisible by it, but data.init_args.batch_size="
+                f"{batch_size}. Set the batch size to a multiple of {self.pack}."
             )
         strategy = self.trainer.strategy
         if isinstance(strategy, DDPStrategy) and not strategy._ddp_kwargs.get("find_unused_parameters"):
@@ -441,6 +472,16 @@ class GANModule(L.LightningModule):
         if rank < len(states):
             self._noise_rng_pending_state = states[rank]
             self._noise_rng = None
+
+
+def _check_pack(cls: type[GANModule], pack: int) -> None:
+    if not isinstance(pack, int) or pack < 1:
+        raise ConfigError(f"model.init_args.pack must be an integer >= 1 (samples per D input), got {pack!r}.")
+    if pack > 1 and (cls.conditional or cls.requires_labels):
+        raise ConfigError(
+            f"model.init_args.pack={pack}: packing needs an unconditional variant, but {cls.__name__} judges samples "
+            "with their class labels. Use pack: 1, or an unconditional model such as GAN or DCGAN."
+        )
 
 
 def _defines_hook(callback: L.Callback, name: str) -> bool:

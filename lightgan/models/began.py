@@ -11,7 +11,7 @@ from lightgan.errors import ConfigError
 from lightgan.hooks import DiscriminatorStep, GeneratorStep
 from lightgan.losses import AdversarialLoss
 from lightgan.models.base import Batch, GANModule
-from lightgan.models.checks import require_images
+from lightgan.models.checks import reject_packing, require_images
 from lightgan.nets.autoencoder import AutoencoderDiscriminator, ConvDecoder
 
 
@@ -72,6 +72,7 @@ class BEGAN(GANModule):
         kwargs = {k: v for k, v in kwargs.items() if k != "loss"}
         super().__init__(loss=ReconstructionLoss(), **kwargs)
         require_images(type(self).__name__, self.data_shape)
+        reject_packing(type(self).__name__, self.pack, "D's energy is each sample's reconstruction error")
         self.gamma, self.lambda_k = gamma, lambda_k
         self.register_buffer("k", torch.tensor(float(k_init)))
         self.generator = ConvDecoder(self.latent_dim, self.data_shape, base_channels)

@@ -14,7 +14,7 @@ from lightgan.data.base import GANDataModule
 from lightgan.epoch_pictures import save_and_log
 from lightgan.hooks import DiscriminatorStep, GeneratorStep
 from lightgan.models.base import Batch, GANModule
-from lightgan.models.checks import require_images
+from lightgan.models.checks import reject_packing, require_images
 from lightgan.nets.bigan import DCGANEncoder, JointDiscriminator
 from lightgan.nets.dcgan import DCGANGenerator
 from lightgan.visual import image_grid
@@ -49,6 +49,7 @@ class BiGAN(GANModule):
     ) -> None:
         super().__init__(**kwargs)
         require_images(type(self).__name__, self.data_shape)
+        reject_packing(type(self).__name__, self.pack, "D judges each image together with its own code")
         self.stochastic_encoder, self.num_reconstructions = stochastic_encoder, num_reconstructions
         encoder_outputs = self.latent_dim * (2 if stochastic_encoder else 1)
         self.generator = DCGANGenerator(self.latent_dim, self.data_shape, base_channels)

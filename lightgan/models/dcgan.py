@@ -14,7 +14,7 @@ class DCGAN(GANModule):
 
     Args:
         base_channels: channel width of the largest feature map (64 in the paper).
-        **kwargs: everything ``GANModule`` takes (loss, learning rates, n_critic, ...).
+        **kwargs: everything ``GANModule`` takes (loss, learning rates, n_critic, pack, ...).
     """
 
     def __init__(self, base_channels: int = 64, **kwargs: Any) -> None:
@@ -25,4 +25,4 @@ class DCGAN(GANModule):
                 "Use the GAN model for vector data such as the 2-D mixtures."
             )
         self.generator = DCGANGenerator(self.latent_dim, self.data_shape, base_channels)
-        self.discriminator = DCGANDiscriminator(self.data_shape, base_channels)
+        self.discriminator = DCGANDiscriminator(self.packed_shape, base_channels)

@@ -11,7 +11,7 @@ from lightgan.errors import ConfigError
 from lightgan.hooks import GeneratorStep
 from lightgan.losses import AdversarialLoss
 from lightgan.models.base import GANModule
-from lightgan.models.checks import require_images
+from lightgan.models.checks import reject_packing, require_images
 from lightgan.nets.autoencoder import AutoencoderDiscriminator
 from lightgan.nets.dcgan import DCGANGenerator
 
@@ -81,6 +81,7 @@ class EBGAN(GANModule):
         kwargs = {k: v for k, v in kwargs.items() if k != "loss"}
         super().__init__(loss=EnergyMarginLoss(margin), **kwargs)
         require_images(type(self).__name__, self.data_shape)
+        reject_packing(type(self).__name__, self.pack, "D's energy is each sample's reconstruction error")
         self.pullaway_weight = pullaway_weight
         self.generator = DCGANGenerator(self.latent_dim, self.data_shape, base_channels)
         self.discriminator = AutoencoderDiscriminator(self.data_shape, code_dim, base_channels)

@@ -15,7 +15,7 @@ from lightgan.epoch_pictures import save_and_log
 from lightgan.errors import ConfigError
 from lightgan.hooks import GeneratorStep
 from lightgan.models.base import GANModule
-from lightgan.models.checks import require_images
+from lightgan.models.checks import reject_packing, require_images
 from lightgan.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from lightgan.nets.heads import QNetwork, dcgan_feature_size
 from lightgan.visual import image_grid
@@ -61,6 +61,7 @@ class InfoGAN(GANModule):
     ) -> None:
         super().__init__(**kwargs)
         require_images(type(self).__name__, self.data_shape)
+        reject_packing(type(self).__name__, self.pack, "its Q head must recover each sample's codes")
         self.categorical_codes = tuple(int(k) for k in categorical_codes)
         self.continuous_codes = continuous_codes
         self._check_codes(traversal_code, traversal_steps)

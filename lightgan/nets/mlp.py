@@ -7,6 +7,9 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
+from lightgan.errors import ConfigError
+from lightgan.nets.maxout import MaxoutDiscriminator
+
 
 class MLPGenerator(nn.Module):
     """z -> hidden layers (ReLU, optional batch norm) -> flat sample reshaped to ``data_shape``."""
@@ -60,3 +63,16 @@ class MLPDiscriminator(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.head(self.features(x)).view(-1)
+
+
+def fully_connected_discriminator(
+    input_shape: Sequence[int], kind: str = "mlp", hidden_dims: Sequence[int] = (500, 500), maxout_pieces: int = 5
+) -> nn.Module:
+    """The discriminator for flat inputs that a config names: ``mlp`` (LeakyReLU) or ``maxout`` (PacGAN's)."""
+    if kind == "mlp":
+        return MLPDiscriminator(input_shape, hidden_dims)
+    if kind == "maxout":
+        if maxout_pieces < 1:
+            raise ConfigError(f"model.init_args.maxout_pieces must be >= 1, got {maxout_pieces}. PacGAN uses 5.")
+        return MaxoutDiscriminator(input_shape, hidden_dims, maxout_pieces)
+    raise ConfigError(f"model.init_args.discriminator_type must be 'mlp' or 'maxout', got {kind!r}.")

@@ -1,0 +1,355 @@
+"""Mode coverage on the 2-D ring and grid: lightgan's variants next to PacGAN's Table 1.
+
+Trains each config (``configs/<name>.yaml``) for ``--steps`` generator steps with ``--seeds``
+seeds and measures, on ``--n`` samples (2,500 in the papers), the three metrics of VEEGAN and
+PacGAN: modes captured, high-quality samples % (within 3 std of the nearest mode) and the
+reverse KL of the high-quality histogram over modes against uniform. Prints mean ± standard
+error per recipe beside the published rows (PacGAN: 400 epochs x 1,000 steps = 400,000 steps).
+
+Recipe search: ``--eval-every K`` also measures every K steps and reports the first step at
+which a run captures every mode with at least ``--target-hq`` % high-quality samples;
+``--vary KEY=V1,V2`` trains every combination of values (any ``lightgan fit`` key). The summary
+is sorted by the median steps to that target, so the first row is the fastest recipe.
+
+    python benchmarks/mixtures.py --configs gan_ring,gan_grid --seeds 1 --steps 200     # smoke test
+    python benchmarks/mixtures.py --configs gan_ring,pacgan2_ring,gan_grid,pacgan4_grid --seeds 5 --steps 400000
+
+Each run writes ``<out>/<recipe>/seed=<s>.json``; finished runs are not trained again, so an
+interrupted benchmark continues where it stopped. Wall-clock times are recorded per run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+import os
+import re
+import statistics
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+#: PacGAN (Lin et al., 2018) Table 1: (modes captured, high-quality %, reverse KL), 400 epochs x 1,000 steps.
+PUBLISHED: dict[tuple[str, str], tuple[float, float, float]] = {
+    ("ring", "GAN"): (6.3, 98.2, 0.45),
+    ("ring", "PacGAN2"): (7.9, 95.6, 0.07),
+    ("grid", "GAN"): (17.3, 94.8, 0.70),
+    ("grid", "PacGAN4"): (24.8, 93.6, 0.04),
+}
+PUBLISHED_STEPS = 400_000
+METRICS = ("modes_captured", "high_quality_pct", "reverse_kl")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A config plus command-line overrides (``key=value`` as ``lightgan fit`` takes them)."""
+
+    config: str
+    overrides: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def name(self) -> str:
+        if not self.overrides:
+            return self.config
+        settings = ",".join(f"{key.rsplit('.', 1)[-1]}={value}" for key, value in self.overrides)
+        return f"{self.config}[{settings}]"
+
+    @property
+    def slug(self) -> str:
+        return re.sub(r"[^A-Za-z0-9_.=,-]+", "_", self.name)
+
+    def setting(self, key: str) -> Any:
+        """A value of the resolved recipe: an override, else the config file's entry (dotted ``key``)."""
+        for k, v in self.overrides:
+            if k == key:
+                return yaml.safe_load(v)
+        node: Any = yaml.safe_load(config_path(self.config).read_text())
+        for part in key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        return node
+
+    @property
+    def dataset(self) -> str:
+        data = str(self.setting("data.class_path") or "")
+        return "ring" if "Ring" in data else "grid" if "Grid" in data else data.rsplit(".", 1)[-1]
+
+    @property
+    def variant(self) -> str:
+        pack = self.setting("model.init_args.pack") or 1
+        model = str(self.setting("model.class_path") or "?").rsplit(".", 1)[-1]
+        return f"PacGAN{pack}" if int(pack) > 1 else model
+
+
+def config_path(name: str) -> Path:
+    path = Path(name)
+    return path if path.suffix in (".yaml", ".yml") else REPO / "configs" / f"{name}.yaml"
+
+
+def split_values(text: str) -> list[str]:
+    """``1e-4,[32,32],3`` -> ['1e-4', '[32,32]', '3'] (commas inside brackets stay)."""
+    values, depth, current = [], 0, ""
+    for char in text:
+        depth += char in "[{("
+        depth -= char in "]})"
+        if char == "," and depth == 0:
+            values.append(current)
+            current = ""
+        else:
+            current += char
+    return [*values, current]
+
+
+def recipes(configs: list[str], fixed: list[str], vary: list[str]) -> list[Recipe]:
+    """Every config crossed with every combination of ``--vary`` values, plus the ``--set`` overrides."""
+    base = tuple(tuple(item.split("=", 1)) for item in fixed)
+    grid = [[(key, v) for v in split_values(values)] for key, values in (item.split("=", 1) for item in vary)]
+    return [Recipe(c, base + combo) for c in configs for combo in itertools.product(*grid)]
+
+
+# ---------------------------------------------------------------------------------------------- one run
+def first_step_meeting(history: list[dict[str, Any]], num_modes: int, target_hq: float) -> int | None:
+    """The first measured step with every mode captured and at least ``target_hq`` % high-quality samples."""
+    for entry in history:
+        if entry["modes_captured"] == num_modes and entry["high_quality_pct"] >= target_hq:
+            return int(entry["step"])
+    return None
+
+
+def train_one(recipe: Recipe, seed: int, options: dict[str, Any]) -> dict[str, Any]:
+    """Train one recipe with one seed, measuring with ``QualityMetrics``; the result is also written as JSON."""
+    import torch
+
+    from lightgan.cli import run_lightning
+    from lightgan.metrics import QualityMetrics
+
+    if options["threads"]:
+        torch.set_num_threads(options["threads"])
+    steps, every = options["steps"], options["eval_every"] or options["steps"]
+    run_dir = Path(options["out"]) / recipe.slug / f"seed={seed}"
+    picture_every = max(1, steps // options["pictures"]) if options["pictures"] else steps + 1
+    argv = [
+        "fit",
+        f"--config={config_path(recipe.config)}",
+        *(f"--{key}={value}" for key, value in recipe.overrides),
+        f"--seed_everything={seed}",
+        f"--trainer.max_steps={steps}",
+        "--trainer.max_epochs=-1",
+        f"--trainer.default_root_dir={run_dir}",
+        f"--trainer.accelerator={options['accelerator']}",
+        "--trainer.devices=1",
+        "--trainer.logger=false",
+        "--trainer.enable_progress_bar=false",
+        "--trainer.enable_model_summary=false",
+        "--trainer.num_sanity_val_steps=0",
+        "--trainer.limit_val_batches=0",
+        "--trainer.callbacks+=FixedNoiseSamples",
+        "--trainer.callbacks.every_n_epochs=0",
+        f"--trainer.callbacks.every_n_steps={picture_every}",
+        "--trainer.callbacks+=QualityMetrics",
+        "--trainer.callbacks.metrics=modes",
+        "--trainer.callbacks.every_n_epochs=0",
+        f"--trainer.callbacks.every_n_steps={every}",
+        f"--trainer.callbacks.num_samples={options['n']}",
+        "--trainer.callbacks.reference=false",
+    ]
+    started = time.perf_counter()
+    saved_argv, sys.argv = sys.argv, sys.argv[:1]  # the run's arguments are argv, not this script's
+    try:
+        cli = run_lightning(argv)
+    finally:
+        sys.argv = saved_argv
+    wall_s = time.perf_counter() - started
+    tracker = next(cb for cb in cli.trainer.callbacks if isinstance(cb, QualityMetrics))
+    history = [{k: entry[k] for k in ("step", *METRICS)} for entry in tracker.history]
+    if not history or history[-1]["step"] != cli.trainer.global_step:
+        final = tracker.evaluator.evaluate(cli.model).values()
+        history.append({"step": cli.trainer.global_step, **{k: final[k] for k in METRICS}})
+    num_modes = len(cli.datamodule.mode_centers)
+    result = {
+        "recipe": recipe.name,
+        "config": recipe.config,
+        "overrides": dict(recipe.overrides),
+        "dataset": recipe.dataset,
+        "variant": recipe.variant,
+        "seed": seed,
+        "steps": cli.trainer.global_step,
+        "samples": options["n"],
+        "num_modes": num_modes,
+        "final": {k: history[-1][k] for k in METRICS},
+        "history": history,
+        "first_step_meeting_target": first_step_meeting(history, num_modes, options["target_hq"]),
+        "target_hq": options["target_hq"],
+        "wall_s": round(wall_s, 1),
+        "accelerator": options["accelerator"],
+    }
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir.parent / f"seed={seed}.json").write_text(json.dumps(result, indent=2))
+    return result
+
+
+def cached_result(recipe: Recipe, seed: int, options: dict[str, Any]) -> dict[str, Any] | None:
+    """A finished run of the same recipe, seed, budget and measurement, if one was written before."""
+    path = Path(options["out"]) / recipe.slug / f"seed={seed}.json"
+    if not path.is_file():
+        return None
+    result = json.loads(path.read_text())
+    same = (result["steps"], result["samples"], result["target_hq"]) == (
+        options["steps"],
+        options["n"],
+        options["target_hq"],
+    )
+    measured_every = len(result["history"]) > 1 or not options["eval_every"]
+    return result if same and measured_every else None
+
+
+# ---------------------------------------------------------------------------------------------- summary
+@dataclass
+class Row:
+    recipe: Recipe
+    results: list[dict[str, Any]] = field(default_factory=list)
+
+    def stat(self, metric: str) -> tuple[float, float | None]:
+        """Mean and standard error over seeds (None with one seed)."""
+        values = [float(r["final"][metric]) for r in self.results]
+        mean = statistics.fmean(values)
+        if len(values) < 2 or any(math.isinf(v) for v in values):
+            return mean, None
+        return mean, statistics.stdev(values) / math.sqrt(len(values))
+
+    def steps_to_target(self) -> tuple[int, float | None]:
+        """(runs that met the target, median first step among them)."""
+        steps = [r["first_step_meeting_target"] for r in self.results if r["first_step_meeting_target"] is not None]
+        return len(steps), statistics.median(steps) if steps else None
+
+
+def _mean_se(mean: float, se: float | None, digits: int) -> str:
+    if math.isinf(mean):
+        return "inf"
+    return f"{mean:.{digits}f}" + (f" ± {se:.{digits}f}" if se is not None else "")
+
+
+def summary_table(rows: list[Row], options: dict[str, Any]) -> str:
+    """Markdown table: measured mean ± s.e. beside PacGAN's Table 1 row for the same data and variant."""
+    header = [
+        "data",
+        "recipe",
+        "seeds",
+        "modes",
+        "high-quality %",
+        "reverse KL",
+        f"all modes & ≥{options['target_hq']:g}% HQ (runs, median step)",
+        "PacGAN Table 1 (modes / HQ % / KL)",
+        "wall s / run",
+    ]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        published = PUBLISHED.get((row.recipe.dataset, row.recipe.variant))
+        met, median = row.steps_to_target()
+        wall = statistics.fmean(r["wall_s"] for r in row.results)
+        cells = [
+            row.recipe.dataset,
+            row.recipe.name,
+            str(len(row.results)),
+            _mean_se(*row.stat("modes_captured"), 1),
+            _mean_se(*row.stat("high_quality_pct"), 1),
+            _mean_se(*row.stat("reverse_kl"), 2),
+            f"{met}/{len(row.results)}" + (f", {median:,.0f}" if median is not None else ""),
+            f"{row.recipe.variant}: {published[0]:.1f} / {published[1]:.1f} / {published[2]:.2f}" if published else "-",
+            f"{wall:,.0f}",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _sort_key(row: Row) -> tuple[int, float, float]:
+    met, median = row.steps_to_target()
+    return (-met, median if median is not None else math.inf, -row.stat("high_quality_pct")[0])
+
+
+# ---------------------------------------------------------------------------------------------- main
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--configs", default="gan_ring,pacgan2_ring,gan_grid,pacgan4_grid", help="config names")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds per recipe: 0..S-1 (default 3)")
+    parser.add_argument("--steps", type=int, default=PUBLISHED_STEPS, help="generator steps per run (400000)")
+    parser.add_argument("--n", type=int, default=2500, help="samples per measurement (default 2500)")
+    parser.add_argument("--eval-every", type=int, help="also measure every K steps (finds steps to the target)")
+    parser.add_argument("--target-hq", type=float, default=95.0, help="high-quality %% the target needs (95)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override for every run")
+    parser.add_argument("--vary", action="append", default=[], metavar="KEY=V1,V2", help="grid over values")
+    parser.add_argument("--accelerator", default="cpu", help="cpu or gpu (default cpu)")
+    parser.add_argument("--pictures", type=int, default=8, help="scatter plots per run (default 8; 0: none)")
+    parser.add_argument("--jobs", type=int, default=1, help="runs in parallel processes (default 1)")
+    parser.add_argument(
+        "--threads", type=int, help="torch threads per run (default: all cores, divided by --jobs when > 1)"
+    )
+    parser.add_argument("--out", default="runs/benchmarks/mixtures", help="where runs and results go")
+    parser.add_argument("--rerun", action="store_true", help="train again even where a result exists")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> list[Row]:
+    args = build_parser().parse_args(argv)
+    configs = [c.strip() for c in args.configs.split(",") if c.strip()]
+    missing = [c for c in configs if not config_path(c).is_file()]
+    for name in missing:
+        print(f"skipping {name}: {config_path(name)} does not exist", file=sys.stderr)
+    todo = recipes([c for c in configs if c not in missing], args.set, args.vary)
+    options = {
+        "steps": args.steps,
+        "n": args.n,
+        "eval_every": args.eval_every,
+        "target_hq": args.target_hq,
+        "accelerator": args.accelerator,
+        "pictures": args.pictures,
+        "out": str(Path(args.out).resolve()),
+        "threads": args.threads or (max(1, (os.cpu_count() or 1) // args.jobs) if args.jobs > 1 else 0),
+    }
+    rows = {recipe: Row(recipe) for recipe in todo}
+    jobs = []
+    for recipe, seed in itertools.product(todo, range(args.seeds)):
+        done = None if args.rerun else cached_result(recipe, seed, options)
+        if done is not None:
+            rows[recipe].results.append(done)
+        else:
+            jobs.append((recipe, seed))
+    print(f"{len(jobs)} runs to train, {sum(len(r.results) for r in rows.values())} already done", flush=True)
+    if args.jobs > 1:
+        with ProcessPoolExecutor(args.jobs, mp_context=get_context("spawn")) as pool:
+            futures = {pool.submit(train_one, recipe, seed, options): recipe for recipe, seed in jobs}
+            for future, recipe in futures.items():
+                rows[recipe].results.append(future.result())
+    else:
+        for recipe, seed in jobs:
+            rows[recipe].results.append(train_one(recipe, seed, options))
+    ordered = sorted(rows.values(), key=_sort_key) if args.eval_every else list(rows.values())
+    budget = f"{args.steps:,} generator steps per run" + (
+        f" (PacGAN: {PUBLISHED_STEPS:,} = 400 epochs x 1,000 steps)" if args.steps != PUBLISHED_STEPS else ""
+    )
+    table = summary_table(ordered, options)
+    print(f"\nBudget: {budget}; {args.seeds} seed(s); {args.n:,} samples per measurement; {args.accelerator}.\n")
+    print(table)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.md").write_text(f"Budget: {budget}; {args.seeds} seed(s); {args.n:,} samples.\n\n{table}\n")
+    if args.eval_every and ordered and ordered[0].steps_to_target()[1] is not None:
+        best = ordered[0]
+        met, median = best.steps_to_target()
+        print(
+            f"\nfastest recipe to all modes with >= {args.target_hq:g}% high-quality samples: {best.recipe.name} "
+            f"(median step {median:,.0f}; {met} of {len(best.results)} seeds)"
+        )
+    return ordered
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""Measured quality: FID/KID/IS, precision/recall, mode coverage, their feature spaces and floors."""
+
+from lightgan.metrics.callback import QualityMetrics
+from lightgan.metrics.evaluator import METRICS, Evaluation, Evaluator, Score
+from lightgan.metrics.features import FeatureExtractor, build_extractor
+from lightgan.metrics.image_metrics import UnreliableScoreWarning, fid, inception_score, kid
+from lightgan.metrics.mode_coverage import ClassCoverage, MixtureCoverage, class_coverage, mixture_coverage
+from lightgan.metrics.precision_recall import precision_recall
+
+__all__ = [
+    "METRICS",
+    "ClassCoverage",
+    "Evaluation",
+    "Evaluator",
+    "FeatureExtractor",
+    "MixtureCoverage",
+    "QualityMetrics",
+    "Score",
+    "UnreliableScoreWarning",
+    "build_extractor",
+    "class_coverage",
+    "fid",
+    "inception_score",
+    "kid",
+    "mixture_coverage",
+    "precision_recall",
+]

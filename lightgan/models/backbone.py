@@ -1,0 +1,70 @@
+"""``BackboneGAN``: the shared base of the objective variants (WGAN, LSGAN, SNGAN, ...).
+
+Those variants change the objective or the training procedure, not the networks, so each runs
+on images and on vector data alike: ``architecture`` picks DCGAN networks for images and fully
+connected ones (optionally PacGAN's maxout discriminator) for vectors such as the 2-D mixtures.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from lightgan.errors import ConfigError
+from lightgan.models.base import GANModule
+from lightgan.nets.dcgan import DCGANDiscriminator, DCGANGenerator
+from lightgan.nets.mlp import MLPGenerator, fully_connected_discriminator
+
+
+class BackboneGAN(GANModule):
+    """A ``GANModule`` whose networks are chosen by ``architecture``; variants subclass it.
+
+    Args:
+        architecture: ``dcgan`` (images), ``mlp`` (any data) or ``auto``: dcgan for images,
+            mlp for vectors.
+        base_channels: dcgan: channel width of the largest feature map.
+        hidden_dims: mlp: widths of the generator's hidden layers (and the discriminator's,
+            unless ``discriminator_hidden_dims`` is set).
+        generator_batch_norm: mlp: batch norm after each hidden generator layer (dcgan always has it).
+        discriminator_type: mlp: ``mlp`` (LeakyReLU) or ``maxout`` (PacGAN's 2-D discriminator).
+        discriminator_hidden_dims: mlp: widths of the discriminator's hidden layers (None: ``hidden_dims``).
+        maxout_pieces: mlp: linear pieces per maxout unit.
+        **kwargs: everything ``GANModule`` takes (loss, learning rates, n_critic, pack, ...).
+    """
+
+    #: Batch norm in the DCGAN discriminator; off for variants whose per-sample gradient penalties
+    #: or Lipschitz constraints batch statistics would couple across samples.
+    discriminator_batch_norm: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        architecture: Literal["auto", "dcgan", "mlp"] = "auto",
+        base_channels: int = 64,
+        hidden_dims: tuple[int, ...] = (500, 500),
+        generator_batch_norm: bool = False,
+        discriminator_type: Literal["mlp", "maxout"] = "mlp",
+        discriminator_hidden_dims: tuple[int, ...] | None = None,
+        maxout_pieces: int = 5,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        is_image = len(self.data_shape) == 3
+        if architecture == "auto":
+            architecture = "dcgan" if is_image else "mlp"
+        if architecture == "dcgan":
+            if not is_image:
+                raise ConfigError(
+                    f"architecture 'dcgan' needs image data (channels, height, width), got data_shape="
+                    f"{self.data_shape}. Use model.init_args.architecture: mlp (or auto) for vector data."
+                )
+            self.generator = DCGANGenerator(self.latent_dim, self.data_shape, base_channels)
+            self.discriminator = DCGANDiscriminator(self.packed_shape, base_channels, self.discriminator_batch_norm)
+        elif architecture == "mlp":
+            activation = "tanh" if is_image else "identity"
+            self.generator = MLPGenerator(
+                self.latent_dim, self.data_shape, hidden_dims, generator_batch_norm, activation
+            )
+            self.discriminator = fully_connected_discriminator(
+                self.packed_shape, discriminator_type, discriminator_hidden_dims or hidden_dims, maxout_pieces
+            )
+        else:
+            raise ConfigError(f"model.init_args.architecture must be auto, dcgan or mlp, got {architecture!r}.")

@@ -1,0 +1,116 @@
+"""Wasserstein GANs: WGAN with weight clipping (Arjovsky et al., 2017) and WGAN-GP (Gulrajani et al., 2017).
+
+The critic outputs an unbounded score (no sigmoid, no log); the difference of its mean scores on
+real and generated data estimates the Wasserstein-1 distance, logged as
+``train/wasserstein_estimate``. WGAN keeps the critic Lipschitz by clipping its weights after
+every critic step; WGAN-GP instead penalises critic gradients away from norm 1.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import torch
+from torch import Tensor, nn
+
+from lightgan.errors import ConfigError
+from lightgan.hooks import DiscriminatorStep
+from lightgan.losses import AdversarialLoss
+from lightgan.models.backbone import BackboneGAN
+from lightgan.regularizers import gradient_penalty
+
+
+def _log_wasserstein_estimate(step: DiscriminatorStep) -> None:
+    step.logs["train/wasserstein_estimate"] = (step.real_out.mean() - step.fake_out.mean()).detach()
+
+
+def _ends_with_sigmoid(net: nn.Module) -> bool:
+    leaves = [module for module in net.modules() if next(module.children(), None) is None]
+    return bool(leaves) and isinstance(leaves[-1], nn.Sigmoid)
+
+
+class WGAN(BackboneGAN):
+    """Critic without sigmoid, Wasserstein loss, weight clipping after every critic step, RMSprop, n_critic 5.
+
+    Args:
+        clip_value: critic weights are clamped to [-clip_value, clip_value] after each critic step.
+        loss: must be a critic loss (no sigmoid/log): ``wasserstein`` (default) or ``hinge``.
+        n_critic, optimizer, lr_g, lr_d: the paper's defaults (5, RMSprop, 5e-5).
+        **kwargs: everything ``BackboneGAN`` takes (architecture, widths, pack, ...).
+    """
+
+    def __init__(
+        self,
+        clip_value: float = 0.01,
+        loss: str | dict | AdversarialLoss = "wasserstein",
+        n_critic: int = 5,
+        optimizer: Literal["adam", "rmsprop", "sgd"] = "rmsprop",
+        lr_g: float = 5e-5,
+        lr_d: float = 5e-5,
+        **kwargs: Any,
+    ) -> None:
+        if not clip_value > 0:
+            raise ConfigError(f"model.init_args.clip_value must be positive, got {clip_value!r}. The paper uses 0.01.")
+        super().__init__(loss=loss, n_critic=n_critic, optimizer=optimizer, lr_g=lr_g, lr_d=lr_d, **kwargs)
+        if self.loss.expects_logits:
+            raise ConfigError(
+                f"WGAN needs a critic without sigmoid, but loss {self.loss!r} reads D's output as a probability "
+                "logit (sigmoid and log). Set model.init_args.loss: wasserstein."
+            )
+        self.clip_value = clip_value
+
+    def setup(self, stage: str) -> None:
+        super().setup(stage)
+        if _ends_with_sigmoid(self.discriminator):
+            raise ConfigError(
+                f"WGAN's critic must output unbounded scores, but {type(self.discriminator).__name__} ends with a "
+                "Sigmoid. Remove the final sigmoid from the discriminator."
+            )
+
+    def discriminator_loss(self, step: DiscriminatorStep) -> Tensor:
+        loss = super().discriminator_loss(step)
+        _log_wasserstein_estimate(step)
+        return loss
+
+    @torch.no_grad()
+    def after_discriminator_step(self, step: DiscriminatorStep) -> None:
+        for parameter in self.discriminator_parameters():
+            parameter.clamp_(-self.clip_value, self.clip_value)
+
+
+class WGANGP(BackboneGAN):
+    """WGAN with a gradient penalty instead of clipping: Adam(1e-4, betas (0, 0.9)), n_critic 5, lambda 10.
+
+    The penalty is taken at points between real and generated samples, with one random
+    interpolation coefficient per sample. The DCGAN critic has no batch norm (batch statistics
+    would make each sample's gradient depend on the others).
+
+    Args:
+        gp_weight: lambda, the weight of the gradient penalty.
+        **kwargs: everything ``BackboneGAN`` takes (architecture, widths, pack, ...).
+    """
+
+    discriminator_batch_norm = False
+
+    def __init__(
+        self,
+        gp_weight: float = 10.0,
+        loss: str | dict | AdversarialLoss = "wasserstein",
+        n_critic: int = 5,
+        lr_g: float = 1e-4,
+        lr_d: float = 1e-4,
+        betas_g: tuple[float, float] = (0.0, 0.9),
+        betas_d: tuple[float, float] = (0.0, 0.9),
+        **kwargs: Any,
+    ) -> None:
+        if gp_weight < 0:
+            raise ConfigError(f"model.init_args.gp_weight must be >= 0, got {gp_weight!r}. The paper uses 10.")
+        super().__init__(loss=loss, n_critic=n_critic, lr_g=lr_g, lr_d=lr_d, betas_g=betas_g, betas_d=betas_d, **kwargs)
+        self.gp_weight = gp_weight
+
+    def discriminator_loss(self, step: DiscriminatorStep) -> Tensor:
+        loss = super().discriminator_loss(step)
+        _log_wasserstein_estimate(step)
+        penalty = gradient_penalty(self.discriminate, step.real, step.fake, rng=self.noise_rng)
+        step.logs["train/gradient_penalty"] = penalty.detach()
+        return loss + self.gp_weight * penalty

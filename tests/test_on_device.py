@@ -1,0 +1,60 @@
+"""In-memory datasets move to the training device once and are batched there (checked on the meta device)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import torch
+
+from lightgan.data.base import InMemoryDataset
+from lightgan.data.loader import ResumableLoader
+from lightgan.data.mixtures import RingMixture
+
+
+def _on(device: str) -> SimpleNamespace:
+    """The parts of a Trainer the datamodule reads, with ``device`` as the training device."""
+    strategy = SimpleNamespace(root_device=torch.device(device))
+    return SimpleNamespace(strategy=strategy, global_rank=0, world_size=1, current_epoch=0, num_training_batches=4)
+
+
+def _ring(**kwargs) -> RingMixture:
+    dm = RingMixture(num_samples=64, val_samples=16, batch_size=16, num_workers=2, **kwargs)
+    dm.setup("fit")
+    return dm
+
+
+def test_in_memory_data_moves_to_the_training_device_once() -> None:
+    dm = _ring()
+    dm.trainer = _on("meta")  # stands in for a GPU: a device other than the CPU
+    loader = dm.train_dataloader()
+    assert dm.train_set.device.type == "meta"
+    assert loader.num_workers == 0  # a gather on the device; workers cannot hold device tensors
+    batch = next(iter(loader))
+    assert batch["real"].device.type == "meta" and batch["label"].device.type == "meta"
+    assert batch["real"].shape == (16, 2)
+    moved = dm.train_set.real
+    dm.train_dataloader()
+    assert dm.train_set.real is moved  # not copied again for the next loader
+
+
+def test_on_device_false_and_cpu_training_keep_data_in_host_memory() -> None:
+    dm = _ring(on_device=False)
+    dm.trainer = _on("meta")
+    dm.train_dataloader()
+    assert dm.train_set.device.type == "cpu"
+    cpu = _ring()
+    cpu.trainer = _on("cpu")
+    assert not cpu.train_dataloader().pin_memory and cpu.train_set.device.type == "cpu"
+
+
+def test_pinning_leaves_device_tensors_alone() -> None:
+    dataset = InMemoryDataset(torch.zeros(8, 2, dtype=torch.uint8), torch.arange(8)).move_to(torch.device("meta"))
+    loader = ResumableLoader(dataset, 4, shuffle=False, pin_memory=True)
+    batches = list(loader)
+    assert len(batches) == 2 and all(b["real"].device.type == "meta" for b in batches)
+
+
+def test_uint8_batches_become_floats_in_minus_one_one_after_transfer() -> None:
+    dm = _ring()
+    batch = dm.on_after_batch_transfer({"real": torch.tensor([[0, 255]], dtype=torch.uint8)}, 0)
+    assert torch.equal(batch["real"], torch.tensor([[-1.0, 1.0]]))
