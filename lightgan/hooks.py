@@ -56,6 +56,8 @@ class DiscriminatorStep:
     fake: Tensor
     labels: Tensor | None = None
     fake_labels: Tensor | None = None
+    #: The latent vectors ``fake`` was generated from (BiGAN's D judges (x, z) pairs).
+    z: Tensor | None = None
     real_target: Target = None
     fake_target: Target = None
     real_out: Tensor | None = None

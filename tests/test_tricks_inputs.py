@@ -216,23 +216,23 @@ def test_experience_replay_mixes_past_fakes_into_the_fake_batch() -> None:
     before = snapshot(first)
     replay.on_discriminator_inputs(None, module, first)
     assert changed_fields(before, first) == set()  # empty buffer: nothing to replay yet
-    assert replay.filled == 6 and torch.equal(replay.buffer[:6], first.fake)
+    assert replay.filled == 6 and torch.equal(replay.buffers["fake"][:6], first.fake)
 
     second = d_step(module)
     before = snapshot(second)
     replay.on_discriminator_inputs(None, module, second)
-    assert changed_fields(before, second) == {"fake", "fake_labels"}
+    assert changed_fields(before, second) == {"fake", "fake_labels", "z"}
     assert torch.equal(second.fake[3:], before["fake"][3:])  # half stays fresh
-    for fake, label in zip(second.fake[:3], second.fake_labels[:3], strict=True):  # half comes from the past
+    for fake, label, z in zip(second.fake[:3], second.fake_labels[:3], second.z[:3], strict=True):  # half is past
         match = [i for i in range(6) if torch.equal(first.fake[i], fake)]
-        assert match and first.fake_labels[match[0]] == label
+        assert match and first.fake_labels[match[0]] == label and torch.equal(first.z[match[0]], z)
     assert replay.filled == 10  # full: further fakes overwrite random entries
 
     third = d_step(module)
     fresh = third.fake.clone()
     replay.on_discriminator_inputs(None, module, third)
-    assert replay.filled == 10 and replay.buffer.shape == (10, 2)
-    stored = [i for i in range(10) if any(torch.equal(replay.buffer[i], f) for f in fresh)]
+    assert replay.filled == 10 and replay.buffers["fake"].shape == (10, 2)
+    stored = [i for i in range(10) if any(torch.equal(replay.buffers["fake"][i], f) for f in fresh)]
     assert len(stored) == 6  # all six fresh fakes kept, each in its own slot
 
 
@@ -242,7 +242,7 @@ def test_experience_replay_state_round_trip() -> None:
     replay.on_discriminator_inputs(None, module, d_step(module))
     restored = ExperienceReplay(buffer_size=8)
     restored.load_state_dict(replay.state_dict())
-    assert restored.filled == 6 and torch.equal(restored.buffer, replay.buffer)
+    assert restored.filled == 6 and torch.equal(restored.buffers["fake"], replay.buffers["fake"])
 
 
 def test_input_tricks_compose_in_list_order() -> None:

@@ -56,7 +56,7 @@ def test_the_whole_stack_trains_with_every_variant(name: str, mnist_root: Path, 
     labelled = cls.conditional or cls.requires_labels
     data = MNIST(root=str(mnist_root), image_size=16, batch_size=16)
     num_classes = data.num_classes if labelled else 0
-    model = cls(data_shape=data.data_shape, num_classes=num_classes, latent_dim=8, seed=0, **_tiny_arguments(cls))
+    model = cls(data_shape=data.data_shape, num_classes=num_classes, latent_dim=16, seed=0, **_tiny_arguments(cls))
     tricks = _tricks(model.loss.uses_targets)
     trainer = L.Trainer(
         max_steps=3, callbacks=tricks, logger=False, enable_checkpointing=False, enable_progress_bar=False,

@@ -52,9 +52,10 @@ def d_step(module: Any, n: int = 6) -> DiscriminatorStep:
     batch = real_batch(module, n)
     with torch.no_grad():
         fake_labels = module.sample_labels(n, module.noise_rng)
-        fake = module.generate(module.sample_noise(n, module.noise_rng), fake_labels)
+        z = module.sample_noise(n, module.noise_rng)
+        fake = module.generate(z, fake_labels)
     return DiscriminatorStep(
-        batch=batch, real=batch["real"], fake=fake, labels=batch.get("label"), fake_labels=fake_labels
+        batch=batch, real=batch["real"], fake=fake, labels=batch.get("label"), fake_labels=fake_labels, z=z
     )
 
 

@@ -1,15 +1,16 @@
-"""Small in-process training runs and probes shared by the variant tests."""
+"""Small in-process training runs, probes and tiny image settings shared by the variant tests."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import lightning as L
 import torch
 from torch import Tensor, nn
 
-from lightgan.data import RingMixture
+from lightgan.data import MNIST, RingMixture
 from lightgan.hooks import DiscriminatorStep, GANCallback
 
 #: Keyword arguments for a tiny fully connected variant on 2-D data.
@@ -58,3 +59,32 @@ def hand_penalty(critic: Callable[[Tensor], Tensor], points: Tensor) -> Tensor:
     points = points.detach().requires_grad_(True)
     (grad,) = torch.autograd.grad(critic(points).sum(), points)
     return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+
+
+def tiny_images(root: Path, *, data: str = "MNIST", latent_dim: int = 8) -> list[str]:
+    """CLI arguments for 16x16 fabricated images and 4-channel DCGAN-style networks."""
+    return [
+        f"--data={data}",
+        f"--data.init_args.root={root}",
+        "--data.init_args.image_size=16",
+        "--data.init_args.batch_size=16",
+        "--model.init_args.base_channels=4",
+        f"--model.init_args.latent_dim={latent_dim}",
+    ]
+
+
+class UnlabelledDigits(MNIST):
+    """The fabricated digits presented without labels, like an image folder with no classes."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.num_classes = 0
+
+
+def image_batch(n: int = 6, num_classes: int = 3, seed: int = 0) -> dict[str, torch.Tensor]:
+    """A batch as the datamodule delivers it: 16x16 images in [-1, 1] and class labels."""
+    rng = torch.Generator().manual_seed(seed)
+    return {
+        "real": torch.rand(n, 1, 16, 16, generator=rng) * 2 - 1,
+        "label": torch.randint(0, num_classes, (n,), generator=rng),
+    }

@@ -15,13 +15,17 @@ from torch import Tensor
 from lightgan.errors import ConfigError
 from lightgan.hooks import DiscriminatorStep, GANCallback
 
+#: What a past fake brings back with it: its class (conditional models) and latent vector (BiGAN/ALI).
+REPLAYED_FIELDS = ("fake", "fake_labels", "z")
+
 
 class ExperienceReplay(GANCallback):
     """Replace ``replay_ratio`` of each fake batch D sees by past fakes from a buffer of ``buffer_size``.
 
-    Fresh fakes fill the buffer until it is full, then overwrite distinct random entries. The buffer is
-    saved in checkpoints. List this callback before augmentation or noise callbacks so the
-    buffer keeps the generator's own outputs (hooks run in the order of ``trainer.callbacks``).
+    Fresh fakes fill the buffer until it is full, then overwrite distinct random entries. A
+    replayed fake keeps its label and latent vector. The buffer is saved in checkpoints. List
+    this callback before augmentation or noise callbacks so the buffer keeps the generator's own
+    outputs (hooks run in the order of ``trainer.callbacks``).
 
     Args:
         buffer_size: number of past fakes kept.
@@ -34,48 +38,37 @@ class ExperienceReplay(GANCallback):
         if not 0 <= replay_ratio <= 1:
             raise ConfigError(f"ExperienceReplay replay_ratio must be between 0 and 1, got {replay_ratio}.")
         self.buffer_size, self.replay_ratio = buffer_size, replay_ratio
-        self.buffer: Tensor | None = None
-        self.buffer_labels: Tensor | None = None
+        self.buffers: dict[str, Tensor] = {}
         self.filled = 0
 
     def on_discriminator_inputs(self, trainer: L.Trainer, pl_module: Any, step: DiscriminatorStep) -> None:
         rng = pl_module.noise_rng
-        fresh, fresh_labels = step.fake.detach(), step.fake_labels
+        fresh = {name: getattr(step, name).detach() for name in REPLAYED_FIELDS if getattr(step, name) is not None}
         if self.filled:
-            k = round(self.replay_ratio * fresh.shape[0])
-            index = torch.randint(0, self.filled, (k,), generator=rng, device=fresh.device)
-            step.fake = torch.cat([self.buffer[index], step.fake[k:]])
-            if fresh_labels is not None:
-                step.fake_labels = torch.cat([self.buffer_labels[index], fresh_labels[k:]])
-        self._store(fresh, fresh_labels, rng)
+            k = round(self.replay_ratio * step.fake.shape[0])
+            index = torch.randint(0, self.filled, (k,), generator=rng, device=step.fake.device)
+            for name, values in fresh.items():
+                setattr(step, name, torch.cat([self.buffers[name][index], values[k:]]))
+        self._store(fresh, rng)
 
-    def _store(self, fakes: Tensor, labels: Tensor | None, rng: torch.Generator) -> None:
-        if self.buffer is None:
-            self.buffer = fakes.new_zeros((self.buffer_size, *fakes.shape[1:]))
-            if labels is not None:
-                self.buffer_labels = labels.new_zeros(self.buffer_size)
-        self.buffer = self.buffer.to(fakes.device)
-        if self.buffer_labels is not None:
-            self.buffer_labels = self.buffer_labels.to(fakes.device)
+    def _store(self, fresh: dict[str, Tensor], rng: torch.Generator) -> None:
+        n, device = fresh["fake"].shape[0], fresh["fake"].device
+        for name, values in fresh.items():
+            if name not in self.buffers:
+                self.buffers[name] = values.new_zeros((self.buffer_size, *values.shape[1:]))
+            self.buffers[name] = self.buffers[name].to(device)
         # empty slots first, then old entries at distinct random places (duplicate targets would make
         # the write order-dependent, so not reproducible); fakes beyond that are not kept
-        free = min(self.buffer_size - self.filled, fakes.shape[0])
-        replaced = min(fakes.shape[0] - free, self.filled)
-        old = torch.randperm(self.filled, generator=rng, device=fakes.device)[:replaced]
-        slots = torch.cat([torch.arange(self.filled, self.filled + free, device=fakes.device), old])
-        fakes = fakes[: len(slots)]
-        labels = labels[: len(slots)] if labels is not None else None
-        self.buffer[slots] = fakes
-        if self.buffer_labels is not None and labels is not None:
-            self.buffer_labels[slots] = labels
+        free = min(self.buffer_size - self.filled, n)
+        replaced = min(n - free, self.filled)
+        old = torch.randperm(self.filled, generator=rng, device=device)[:replaced]
+        slots = torch.cat([torch.arange(self.filled, self.filled + free, device=device), old])
+        for name, values in fresh.items():
+            self.buffers[name][slots] = values[: len(slots)]
         self.filled += free
 
     def state_dict(self) -> dict[str, Any]:
-        return {"buffer": self.buffer, "buffer_labels": self.buffer_labels, "filled": self.filled}
+        return {"buffers": self.buffers, "filled": self.filled}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.buffer, self.buffer_labels, self.filled = (
-            state_dict["buffer"],
-            state_dict["buffer_labels"],
-            state_dict["filled"],
-        )
+        self.buffers, self.filled = dict(state_dict["buffers"]), state_dict["filled"]

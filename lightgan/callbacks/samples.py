@@ -19,9 +19,9 @@ from lightning.pytorch.utilities import rank_zero_only
 from torch import Tensor
 
 from lightgan import registry
+from lightgan.epoch_pictures import save_and_log
 from lightgan.errors import ConfigError
-from lightgan.loggers import log_image
-from lightgan.visual import render_samples, save_png
+from lightgan.visual import render_samples
 
 
 class PeriodicPicture(L.Callback):
@@ -61,13 +61,10 @@ class PeriodicPicture(L.Callback):
     @rank_zero_only
     def draw(self, trainer: L.Trainer, pl_module: Any) -> Path:
         """Render now; returns the PNG path."""
-        assert self.out_dir is not None
         self.last_step_drawn = trainer.global_step
-        name = f"epoch={trainer.current_epoch:03d}-step={trainer.global_step:07d}"
-        image = self.render(trainer, pl_module, name)
-        path = save_png(image, self.out_dir / f"{name}.png")
+        image = self.render(trainer, pl_module, f"epoch={trainer.current_epoch:03d}-step={trainer.global_step:07d}")
+        path = save_and_log(trainer, self.folder, self.log_key, image)
         self.saved.append(path)
-        log_image(trainer, self.log_key, image, caption=name)
         return path
 
 
@@ -119,8 +116,8 @@ class FixedNoiseSamples(PeriodicPicture):
                 f"conditional (its generator takes no labels). Use a conditional model ({names}) "
                 "or set class_rows: false."
             )
-        if self.z is not None:
-            return
+        if self.z is not None or (conditional and not pl_module.num_classes):
+            return  # resumed, or a conditional model without labels (its own setup reports that)
         is_points = len(pl_module.data_shape) == 1
         by_class = conditional and not is_points and self.class_rows is not False
         n = self.num_points if is_points else pl_module.num_classes * self.nrow if by_class else self.num_images

@@ -269,8 +269,11 @@ class GANModule(L.LightningModule):
         self.toggle_optimizer(opt_d)
         with torch.no_grad():
             fake_labels = self.sample_labels(n, self.noise_rng)
-            fake = self.generate(self.sample_noise(n, self.noise_rng), fake_labels)
-        step = DiscriminatorStep(batch=batch, real=real, fake=fake, labels=batch.get("label"), fake_labels=fake_labels)
+            z = self.sample_noise(n, self.noise_rng)
+            fake = self.generate(z, fake_labels)
+        step = DiscriminatorStep(
+            batch=batch, real=real, fake=fake, labels=batch.get("label"), fake_labels=fake_labels, z=z
+        )
         self._call_hooks("on_discriminator_inputs", step)
         self._call_hooks("on_discriminator_targets", step)
         step.loss = self.discriminator_loss(step)

@@ -1,0 +1,153 @@
+"""BiGAN (Donahue et al., 2017) and ALI (Dumoulin et al., 2017): GANs that also learn to encode."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+from lightning.pytorch.utilities import rank_zero_only
+from torch import Tensor, nn
+
+from lightgan.data.base import GANDataModule
+from lightgan.epoch_pictures import save_and_log
+from lightgan.hooks import DiscriminatorStep, GeneratorStep
+from lightgan.models.base import Batch, GANModule
+from lightgan.models.checks import reject_packing, require_images
+from lightgan.nets.bigan import DCGANEncoder, JointDiscriminator
+from lightgan.nets.dcgan import DCGANGenerator
+from lightgan.visual import image_grid
+
+
+class BiGAN(GANModule):
+    """An encoder E: x -> z learns alongside G: z -> x; D judges pairs, (x, E(x)) against (G(z), z).
+
+    At the optimum E inverts G, so G(E(x)) reconstructs x although no reconstruction loss is
+    ever used. E trains with G's optimizer; G and E minimise D's loss with the real and fake
+    roles swapped (the paper's "inverted labels"). ``discriminate(x)`` judges the pair
+    (x, E(x)).
+
+    Each epoch a reconstruction grid is saved as ``reconstructions/epoch=…-step=….png`` in the
+    run folder and logged as ``bigan/reconstructions``: rows of held-out images alternate with
+    rows of their reconstructions G(E(x)). Validation logs ``val/reconstruction_error`` (MSE).
+
+    Args:
+        base_channels: channel width of the largest feature map of G, E and D.
+        stochastic_encoder: E outputs a mean and log-std and z is sampled from them (ALI);
+            False gives BiGAN's deterministic encoder.
+        num_reconstructions: images in the reconstruction grid.
+        **kwargs: everything ``GANModule`` takes (loss, learning rates, n_critic, ...).
+    """
+
+    def __init__(
+        self,
+        base_channels: int = 64,
+        stochastic_encoder: bool = False,
+        num_reconstructions: int = 32,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        require_images(type(self).__name__, self.data_shape)
+        reject_packing(type(self).__name__, self.pack, "D judges each image together with its own code")
+        self.stochastic_encoder, self.num_reconstructions = stochastic_encoder, num_reconstructions
+        encoder_outputs = self.latent_dim * (2 if stochastic_encoder else 1)
+        self.generator = DCGANGenerator(self.latent_dim, self.data_shape, base_channels)
+        self.encoder = DCGANEncoder(self.data_shape, encoder_outputs, base_channels)
+        self.discriminator = JointDiscriminator(self.data_shape, self.latent_dim, base_channels)
+        self._reconstruction_inputs: Tensor | None = None
+
+    # ------------------------------------------------------------------ encoder
+    def encode(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        """E(x). A stochastic encoder samples with ``generator`` and returns its mean when it is None."""
+        out = self.encoder(x)
+        if not self.stochastic_encoder:
+            return out
+        mean, log_std = out.chunk(2, dim=1)
+        if generator is None:
+            return mean
+        eps = torch.randn(mean.shape, generator=generator, device=generator.device).to(mean)
+        return mean + log_std.exp() * eps
+
+    @torch.no_grad()
+    def reconstruct(self, x: Tensor) -> Tensor:
+        """G(E(x)) with both networks in eval mode."""
+        was_training = self.encoder.training
+        self.encoder.eval()
+        try:
+            return self.sample(len(x), z=self.encode(x))
+        finally:
+            self.encoder.train(was_training)
+
+    def generator_parameters(self) -> Iterator[nn.Parameter]:
+        return itertools.chain(self.generator.parameters(), self.encoder.parameters())
+
+    # ------------------------------------------------------------------ objective
+    def discriminate(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
+        return self.discriminator(x, self.encode(x))
+
+    def discriminator_loss(self, step: DiscriminatorStep) -> Tensor:
+        step.real_out = self.discriminator(step.real, self.encode(step.real, self.noise_rng))
+        step.fake_out = self.discriminator(step.fake, step.z)
+        return self.loss.discriminator_loss(step.real_out, step.fake_out, step.real_target, step.fake_target)
+
+    def generator_loss(self, step: GeneratorStep) -> Tensor:
+        real = step.batch["real"]
+        real_out = self.discriminator(real, self.encode(real, self.noise_rng))
+        step.fake_out = self.discriminator(step.fake, step.z)
+        return self.loss.discriminator_loss(real_out=step.fake_out, fake_out=real_out)
+
+    # ------------------------------------------------------------------ evaluation and pictures
+    def validation_step(self, batch: Batch, batch_idx: int) -> None:
+        self._evaluate_pairs(batch, "val")
+
+    def test_step(self, batch: Batch, batch_idx: int) -> None:
+        self._evaluate_pairs(batch, "test")
+
+    def _evaluate_pairs(self, batch: Batch, stage: str) -> None:
+        """D's and G/E's objectives on held-out pairs, and how well G(E(x)) reconstructs x."""
+        real = batch["real"]
+        n = len(real)
+        z = self.sample_noise(n, self._eval_rng)
+        real_out = self.discriminator(real, self.encode(real))
+        fake_out = self.discriminator(self.generate(z), z)
+        metrics = {
+            f"{stage}/d_loss": self.loss.discriminator_loss(real_out, fake_out),
+            f"{stage}/g_loss": self.loss.discriminator_loss(fake_out, real_out),
+            f"{stage}/d_real_score": self._score(real_out),
+            f"{stage}/d_fake_score": self._score(fake_out),
+            f"{stage}/reconstruction_error": ((self.reconstruct(real) - real) ** 2).mean(),
+        }
+        self.log_dict(metrics, on_step=False, on_epoch=True, sync_dist=True, batch_size=n)
+
+    def on_train_epoch_end(self) -> None:
+        super().on_train_epoch_end()
+        self.draw_reconstructions()
+
+    @rank_zero_only
+    def draw_reconstructions(self) -> None:
+        x = self.reconstruction_inputs()
+        if x is None:
+            return
+        recon, per_row = self.reconstruct(x), 8
+        rows = [part for i in range(0, len(x), per_row) for part in (x[i : i + per_row], recon[i : i + per_row])]
+        save_and_log(self.trainer, "reconstructions", "bigan/reconstructions", image_grid(torch.cat(rows), per_row))
+
+    def reconstruction_inputs(self) -> Tensor | None:
+        """The same held-out images every epoch (training images when there is no validation split);
+        None when training without a lightgan datamodule, which is where they come from."""
+        if self._reconstruction_inputs is None:
+            datamodule = self.trainer.datamodule
+            if not isinstance(datamodule, GANDataModule):
+                return None
+            dataset = datamodule.val_set if datamodule.val_set is not None else datamodule.train_set
+            index = torch.arange(min(self.num_reconstructions, len(dataset)))
+            self._reconstruction_inputs = datamodule.on_after_batch_transfer(dataset[index], 0)["real"]
+        return self._reconstruction_inputs.to(self.device)
+
+
+class ALI(BiGAN):
+    """ALI: BiGAN with a stochastic encoder, z = mean(x) + std(x) * eps (sampled in training)."""
+
+    def __init__(self, stochastic_encoder: bool = True, **kwargs: Any) -> None:
+        super().__init__(stochastic_encoder=stochastic_encoder, **kwargs)
