@@ -19,9 +19,9 @@ from lightning.pytorch.utilities import rank_zero_only
 from torch import Tensor
 
 from lightgan import registry
-from lightgan.epoch_pictures import save_and_log
 from lightgan.errors import ConfigError
-from lightgan.visual import render_samples
+from lightgan.loggers import log_image
+from lightgan.visual import render_samples, save_png
 
 
 class PeriodicPicture(L.Callback):
@@ -43,6 +43,7 @@ class PeriodicPicture(L.Callback):
         self.last_step_drawn = -1
 
     def setup(self, trainer: L.Trainer, pl_module: Any, stage: str) -> None:
+        # on every rank: under DDP trainer.log_dir is a collective, so rank 0 alone must not ask for it
         self.out_dir = Path(trainer.log_dir or trainer.default_root_dir) / self.folder
 
     def render(self, trainer: L.Trainer, pl_module: Any, title: str) -> np.ndarray:
@@ -61,10 +62,13 @@ class PeriodicPicture(L.Callback):
     @rank_zero_only
     def draw(self, trainer: L.Trainer, pl_module: Any) -> Path:
         """Render now; returns the PNG path."""
+        assert self.out_dir is not None
         self.last_step_drawn = trainer.global_step
-        image = self.render(trainer, pl_module, f"epoch={trainer.current_epoch:03d}-step={trainer.global_step:07d}")
-        path = save_and_log(trainer, self.folder, self.log_key, image)
+        name = f"epoch={trainer.current_epoch:03d}-step={trainer.global_step:07d}"
+        image = self.render(trainer, pl_module, name)
+        path = save_png(image, self.out_dir / f"{name}.png")
         self.saved.append(path)
+        log_image(trainer, self.log_key, image, caption=name)
         return path
 
 
