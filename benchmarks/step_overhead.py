@@ -2,15 +2,17 @@
 
 Both train the same networks (same initial weights) with the same losses, optimizers, batch size
 and in-memory uint8 data, one discriminator and one generator update per batch. The first
-``--warmup`` steps of each are excluded from the steady-state timing. Prints both times and the
-ratio; run it on a quiet machine:
+``--warmup`` steps of each run are excluded from the timing. The three loops run in turn,
+``--repeats`` times, and the median is reported, so a change in machine load affects all of them
+alike. Prints the time per step and the ratio to the hand-written loop:
 
-    python benchmarks/step_overhead.py --steps 300
+    python benchmarks/step_overhead.py --steps 300 --repeats 3
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 
 import lightning as L
@@ -120,6 +122,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--base-channels", type=int, default=32)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--repeats", type=int, default=3, help="rounds of the three loops; the median counts")
     parser.add_argument("--log-dir", default="/tmp/lightgan-step-overhead", help="CSV logs of the realistic run")
     args = parser.parse_args()
     if args.steps <= args.warmup:
@@ -128,21 +131,26 @@ def main() -> None:
     images = torch.randint(0, 256, (args.steps * args.batch_size, *SHAPE), dtype=torch.uint8)
 
     timed = args.steps - args.warmup
-    plain = time_plain_loop(images, args, device)
-    bare = time_lightgan(images, args, device, realistic=False)
-    realistic = time_lightgan(images, args, device, realistic=True)
+    loops = {
+        "hand-written PyTorch loop": lambda: time_plain_loop(images, args, device),
+        "lightgan (no logger, no progress bar)": lambda: time_lightgan(images, args, device, realistic=False),
+        "lightgan (CSV logger + progress bar)": lambda: time_lightgan(images, args, device, realistic=True),
+    }
+    times: dict[str, list[float]] = {name: [] for name in loops}
+    for _ in range(args.repeats):
+        for name, run in loops.items():
+            times[name].append(run())
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    plain = medians["hand-written PyTorch loop"]
     print(
         f"\nDCGAN {SHAPE}, batch {args.batch_size}, base width {args.base_channels}, {device}, "
-        f"{timed} timed steps after {args.warmup} warm-up steps, {torch.get_num_threads()} threads"
+        f"{timed} timed steps after {args.warmup} warm-up steps, {torch.get_num_threads()} threads, "
+        f"median of {args.repeats} interleaved rounds"
     )
-    print(f"{'loop':<48}{'per step':>10}{'ratio':>8}")
-    rows = [
-        ("hand-written PyTorch loop", plain),
-        ("lightgan (no logger, no progress bar)", bare),
-        ("lightgan (CSV logger + progress bar)", realistic),
-    ]
-    for name, seconds in rows:
-        print(f"{name:<48}{seconds / timed * 1e3:>8.2f}ms{seconds / plain:>8.3f}")
+    print(f"{'loop':<48}{'per step':>10}{'ratio':>8}   every round (ms/step)")
+    for name, seconds in medians.items():
+        rounds = ", ".join(f"{t / timed * 1e3:.1f}" for t in times[name])
+        print(f"{name:<48}{seconds / timed * 1e3:>8.2f}ms{seconds / plain:>8.3f}   {rounds}")
 
 
 if __name__ == "__main__":
