@@ -10,6 +10,9 @@ import os
 import re
 from pathlib import Path
 
+from lightning.pytorch import Trainer
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
 #: Handed from the launching process to DDP worker processes, which re-run the same command.
 RUN_DIR_ENV = "LIGHTGAN_RUN_DIR"
 _VERSION = re.compile(r"^version_(\d+)$")
@@ -48,3 +51,17 @@ def inherited_run_dir() -> Path | None:
     if os.environ.get("LOCAL_RANK", "0") != "0" and os.environ.get(RUN_DIR_ENV):
         return Path(os.environ[RUN_DIR_ENV])
     return None
+
+
+def output_dir(trainer: Trainer) -> Path:
+    """Where a run's pictures and reports go: the first logger's folder, else ``default_root_dir``.
+
+    The same folder as ``trainer.log_dir`` but without its broadcast, a collective that would
+    deadlock DDP when only rank 0 draws a picture.
+    """
+    logger = trainer.loggers[0] if trainer.loggers else None
+    if isinstance(logger, TensorBoardLogger | CSVLogger):
+        folder = logger.log_dir
+    else:
+        folder = logger.save_dir if logger is not None else None
+    return Path(folder or trainer.default_root_dir)

@@ -21,6 +21,7 @@ from torch import Tensor
 from lightgan import registry
 from lightgan.errors import ConfigError
 from lightgan.loggers import log_image
+from lightgan.run_dir import output_dir
 from lightgan.visual import render_samples, save_png
 
 
@@ -43,8 +44,7 @@ class PeriodicPicture(L.Callback):
         self.last_step_drawn = -1
 
     def setup(self, trainer: L.Trainer, pl_module: Any, stage: str) -> None:
-        # on every rank: under DDP trainer.log_dir is a collective, so rank 0 alone must not ask for it
-        self.out_dir = Path(trainer.log_dir or trainer.default_root_dir) / self.folder
+        self.out_dir = output_dir(trainer) / self.folder
 
     def render(self, trainer: L.Trainer, pl_module: Any, title: str) -> np.ndarray:
         """The picture as an HxWx3 uint8 array."""

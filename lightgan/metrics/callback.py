@@ -21,6 +21,7 @@ from lightning.pytorch.utilities import rank_zero_info, rank_zero_only
 from lightgan.errors import ConfigError
 from lightgan.metrics.evaluator import SCORE_NAMES, Evaluation, Evaluator
 from lightgan.metrics.report import format_value, report_dict, write_json
+from lightgan.run_dir import output_dir
 
 
 class QualityMetrics(L.Callback):
@@ -91,7 +92,7 @@ class QualityMetrics(L.Callback):
             raise ConfigError("QualityMetrics needs a lightgan datamodule (fit with --data ...).")
         # Built here so that a bad metric name or missing Inception weights fail before training starts.
         self.evaluator = Evaluator(datamodule, progress=False, **self.options)
-        self.out_dir = Path(trainer.log_dir or trainer.default_root_dir) / "metrics"
+        self.out_dir = output_dir(trainer) / "metrics"
         for checkpoint in trainer.checkpoint_callbacks:
             self._check_monitor(checkpoint)
 
