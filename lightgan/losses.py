@@ -21,6 +21,8 @@ class AdversarialLoss:
     uses_targets: bool = True
     #: Whether the discriminator's output is a probability logit (True) or an unbounded critic value.
     expects_logits: bool = True
+    #: Whether ``generator_loss`` compares fakes with D's output on real data (relativistic losses).
+    generator_needs_real: bool = False
 
     def discriminator_loss(
         self, real_out: Tensor, fake_out: Tensor, real_target: Target = None, fake_target: Target = None

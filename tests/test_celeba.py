@@ -82,4 +82,4 @@ def test_failed_download_explains_the_manual_route(tmp_path: Path, monkeypatch: 
 
     monkeypatch.setattr(torchvision.datasets, "CelebA", quota_exceeded)
     with pytest.raises(DatasetNotFoundError, match=r"quota.*mmlab\.ie\.cuhk\.edu\.hk.*img_align_celeba"):
-        _ready(tmp_path, download=True)
+        _ready(tmp_path, download=True)  # ok-offline: the download is patched to fail

@@ -57,7 +57,7 @@ def test_failed_download_explains_the_manual_route(tmp_path: Path, monkeypatch: 
 
     monkeypatch.setattr(torchvision.datasets.MNIST, "download", no_network)
     with pytest.raises(DatasetNotFoundError, match=r"Could not download MNIST.*put them there"):
-        MNIST(root=str(tmp_path / "data"), download=True).prepare_data()
+        MNIST(root=str(tmp_path / "data"), download=True).prepare_data()  # ok-offline: download is patched to fail
 
 
 def test_fashion_mnist_uses_debian_package_files(tmp_path: Path) -> None:

@@ -156,3 +156,19 @@ def test_label_needing_variant_fails_on_unlabelled_data() -> None:
     model = NeedsLabels(data_shape=(2,), latent_dim=2, hidden_dims=(8,))
     with pytest.raises(ConfigError, match="NeedsLabels needs class labels, but RingMixture provides none"):
         trainer(max_steps=1).fit(model, tiny_data())
+
+
+def test_losses_that_need_real_outputs_get_them_in_the_generator_step() -> None:
+    from lightgan.losses import NonSaturatingLoss
+
+    seen: list[torch.Tensor | None] = []
+
+    class RelativeToReal(NonSaturatingLoss):
+        generator_needs_real = True
+
+        def generator_loss(self, fake_out, real_out=None):
+            seen.append(real_out)
+            return super().generator_loss(fake_out - real_out.mean())
+
+    trainer(max_steps=2).fit(tiny_gan(loss=RelativeToReal()), tiny_data())
+    assert len(seen) == 2 and all(r is not None and r.shape == (16,) for r in seen)

@@ -108,6 +108,7 @@ class GANModule(L.LightningModule):
         if num_classes < 0:
             raise ConfigError(f"num_classes must be >= 0, got {num_classes!r}.")
         _check_pack(type(self), pack)
+        resolved_loss = resolve_loss(loss)
         loss = loss_spec(loss)  # hparams stay plain data: checkpoints then load with weights_only=True
         self.save_hyperparameters()
         self.data_shape = tuple(int(s) for s in data_shape)
@@ -115,7 +116,7 @@ class GANModule(L.LightningModule):
         self.latent_dim = latent_dim
         self.n_critic = n_critic
         self.pack = pack
-        self.loss = resolve_loss(loss)
+        self.loss = resolved_loss
         self.generator_ema: nn.Module | None = None
         #: Mode centres of 2-D training data, kept in checkpoints so plots can show them later.
         self.mode_centers: Tensor | None = None
@@ -222,9 +223,17 @@ class GANModule(L.LightningModule):
         return self.loss.discriminator_loss(step.real_out, step.fake_out, step.real_target, step.fake_target)
 
     def generator_loss(self, step: GeneratorStep) -> Tensor:
-        """G's objective for one step; fills ``step.fake_out``. Override to add terms."""
+        """G's objective for one step; fills ``step.fake_out``. Override to add terms.
+
+        Losses that judge fakes relative to real data (``generator_needs_real``) also get D's
+        output on the step's real batch.
+        """
         step.fake_out = self.discriminate(step.fake, step.fake_labels)
-        return self.loss.generator_loss(step.fake_out)
+        if not self.loss.generator_needs_real:
+            return self.loss.generator_loss(step.fake_out)
+        step.real = step.batch["real"]
+        real_out = self.discriminate(step.real, step.batch.get("label"))
+        return self.loss.generator_loss(step.fake_out, real_out)
 
     def after_discriminator_step(self, step: DiscriminatorStep) -> None:
         """Runs after D's optimizer step, before callbacks' ``on_after_discriminator_step`` (e.g. weight clipping)."""

@@ -99,3 +99,15 @@ def test_cli_selects_model_and_loss_by_short_name_and_validates() -> None:
     assert cli.trainer.global_step == 2  # 64 samples in batches of 32
     # validation judges fixed fakes against held-out reals with the same relativistic objective
     assert torch.isfinite(cli.trainer.callback_metrics["val/g_loss"])
+
+
+def test_relativistic_losses_work_with_builtin_variants() -> None:
+    cli = run_lightning(
+        [
+            "fit",
+            *("--model=GAN", "--model.init_args.loss=relativistic", "--model.init_args.latent_dim=2"),
+            *("--model.init_args.hidden_dims=[8]", "--data=RingMixture", "--data.init_args.num_samples=200"),
+            *("--trainer.max_steps=2", "--trainer.logger=false", "--trainer.enable_progress_bar=false"),
+        ]
+    )
+    assert cli.trainer.global_step == 2

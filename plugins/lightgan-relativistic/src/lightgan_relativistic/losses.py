@@ -1,7 +1,8 @@
 """Relativistic objectives, registered in ``lightgan.losses`` as ``relativistic`` and ``relativistic_average``.
 
 Both compare the critic's outputs on real and fake data instead of judging each alone, so the
-generator's objective needs D's output on real data too (``RelativisticGAN`` provides it).
+generator's objective needs D's output on real data too: they set ``generator_needs_real`` and
+``GANModule`` passes it, so they work with any variant that keeps the base generator loss.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ def _need_real(real_out: Tensor | None, loss: AdversarialLoss) -> Tensor:
     if real_out is None:
         raise ConfigError(
             f"{loss!r} compares fakes with real data in the generator step too, but the model passed no "
-            "discriminator output on real data. Use model RelativisticGAN, or pass real_out from your "
-            "model's generator_loss."
+            "discriminator output on real data. A model that overrides generator_loss must pass real_out "
+            "when loss.generator_needs_real is set (GANModule's own generator_loss does)."
         )
     return real_out
 
@@ -30,6 +31,7 @@ class RelativisticLoss(AdversarialLoss):
 
     uses_targets = False
     expects_logits = False
+    generator_needs_real = True
 
     def discriminator_loss(self, real_out, fake_out, real_target=None, fake_target=None):
         return F.softplus(-(real_out - fake_out)).mean()
@@ -47,6 +49,7 @@ class RelativisticAverageLoss(AdversarialLoss):
 
     uses_targets = True
     expects_logits = False
+    generator_needs_real = True
 
     def discriminator_loss(
         self, real_out: Tensor, fake_out: Tensor, real_target: Target = None, fake_target: Target = None

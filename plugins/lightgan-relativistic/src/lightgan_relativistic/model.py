@@ -1,4 +1,4 @@
-"""``RelativisticGAN``: a GAN whose generator step also shows D real data, as relativistic losses need."""
+"""``RelativisticGAN``: lightgan's networks with a relativistic objective (RaGAN by default)."""
 
 from __future__ import annotations
 
@@ -10,18 +10,17 @@ from lightgan.api import (
     DCGANDiscriminator,
     DCGANGenerator,
     GANModule,
-    GeneratorStep,
     MLPDiscriminator,
     MLPGenerator,
 )
-from torch import Tensor
 
 
 class RelativisticGAN(GANModule):
     """Relativistic GAN (RSGAN/RaGAN) on lightgan's DCGAN networks for images or MLPs for vectors.
 
-    The shared loop, optimizers, hooks and checkpointing come from ``GANModule``; this variant
-    only builds the networks and passes D's output on the real batch to the generator's loss.
+    The shared loop, optimizers, hooks and checkpointing come from ``GANModule``, which also
+    passes D's output on the real batch to losses that need it; this variant only picks the
+    networks and the default loss.
 
     Args:
         loss: ``relativistic_average`` (RaGAN, default), ``relativistic`` (RSGAN), or any other
@@ -56,10 +55,3 @@ class RelativisticGAN(GANModule):
             activation = "tanh" if is_image else "identity"
             self.generator = MLPGenerator(self.latent_dim, self.data_shape, hidden_dims, False, activation)
             self.discriminator = MLPDiscriminator(self.data_shape, hidden_dims)
-
-    def generator_loss(self, step: GeneratorStep) -> Tensor:
-        """G's relativistic objective: its fakes are judged against D's output on the real batch."""
-        step.real = step.batch["real"]
-        real_out = self.discriminate(step.real, step.batch.get("label"))
-        step.fake_out = self.discriminate(step.fake, step.fake_labels)
-        return self.loss.generator_loss(step.fake_out, real_out)
