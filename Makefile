@@ -7,6 +7,8 @@ DEPS_KEY := $(shell (cat pyproject.toml; $(PYTHON) --version 2>&1) | sha256sum |
 DEPS_STAMP := $(VENV)/.deps-$(DEPS_KEY)
 FASHION_MNIST := /usr/share/datasets/fashion-mnist
 DEMO_STEPS ?= 2000
+# run a command, showing its output only if it fails (the editable re-install warns on every run)
+QUIET_ON_SUCCESS := sh -c 'out=$$("$$@" 2>&1) || { printf "%s\n" "$$out"; exit 1; }' --
 # Example plugin packages: each has its own pyproject.toml, tests/ and an example.yaml that `make test` trains briefly.
 PLUGIN_DIRS := $(patsubst %/pyproject.toml,%,$(wildcard plugins/*/pyproject.toml))
 PLUGIN_FIT_ARGS := --trainer.max_steps=20 --trainer.logger=false --trainer.enable_progress_bar=false \
@@ -16,7 +18,7 @@ PLUGIN_FIT_ARGS := --trainer.max_steps=20 --trainer.logger=false --trainer.enabl
 
 install: $(DEPS_STAMP)
 	@# cheap: point the editable install at this checkout (the environment may be shared between clones)
-	@$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@$(QUIET_ON_SUCCESS) $(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 
 $(DEPS_STAMP):
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +44,7 @@ demo: install
 install-plugins: install
 	@# editable, into the same environment, without touching its dependencies
 	@for p in $(PLUGIN_DIRS); do \
-		$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e $$p || exit 1; \
+		$(QUIET_ON_SUCCESS) $(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e $$p || exit 1; \
 	done
 
 test: install-plugins
