@@ -65,6 +65,8 @@ def _quiet_third_party_noise() -> None:
     logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(_DropLightningTips())
     # Lightning 2.6 on recent torch: an internal deprecation users cannot act on.
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
+    # lightgan checkpoints the state after each generator step on purpose: that is what resumes exactly.
+    warnings.filterwarnings("ignore", message=r"Using ModelCheckpoint with manual optimization and every_n_train_steps")
     # Datasets without a validation split return no val loader on purpose (e.g. ImageFolder's default).
     warnings.filterwarnings("ignore", message=r"Total length of `list` across ranks is zero.*")
 
