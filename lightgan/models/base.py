@@ -377,29 +377,38 @@ class GANModule(L.LightningModule):
         self.on_validation_epoch_start()
 
     def validation_step(self, batch: Batch, batch_idx: int) -> None:
-        self._evaluate(batch, "val")
+        self._log_evaluation(batch, "val")
 
     def test_step(self, batch: Batch, batch_idx: int) -> None:
-        self._evaluate(batch, "test")
+        self._log_evaluation(batch, "test")
 
-    def _evaluate(self, batch: Batch, stage: str) -> None:
-        """D's objective on held-out real data against fixed-seed fakes (comparable across epochs)."""
+    def _log_evaluation(self, batch: Batch, stage: str) -> None:
+        metrics = self.evaluation_metrics(batch)
+        if metrics:
+            logged = {f"{stage}/{name}": value for name, value in metrics.items()}
+            self.log_dict(logged, on_step=False, on_epoch=True, sync_dist=True, batch_size=len(batch["real"]))
+
+    def evaluation_metrics(self, batch: Batch) -> dict[str, Tensor]:
+        """What validation and test log (as ``val/<name>``, ``test/<name>``) for one held-out batch.
+
+        D's objective on held-out real data against fixed-seed fakes, comparable across epochs.
+        Variants add their own measures (class accuracy, reconstruction error) or replace these.
+        """
         n = batch["real"].shape[0] // self.pack * self.pack  # a last partial pack of held-out data is left out
         if n == 0:
-            return
+            return {}
         real, labels = batch["real"][:n], batch.get("label")
         labels = labels[:n] if labels is not None else None
         fake_labels = self.sample_labels(n, self._eval_rng)
         fake = self.generate(self.sample_noise(n, self._eval_rng), fake_labels)
         real_out = self.discriminate(real, labels)
         fake_out = self.discriminate(fake, fake_labels)
-        metrics = {
-            f"{stage}/d_loss": self.loss.discriminator_loss(real_out, fake_out),
-            f"{stage}/g_loss": self.loss.generator_loss(fake_out, real_out),
-            f"{stage}/d_real_score": self._score(real_out),
-            f"{stage}/d_fake_score": self._score(fake_out),
+        return {
+            "d_loss": self.loss.discriminator_loss(real_out, fake_out),
+            "g_loss": self.loss.generator_loss(fake_out, real_out),
+            "d_real_score": self._score(real_out),
+            "d_fake_score": self._score(fake_out),
         }
-        self.log_dict(metrics, on_step=False, on_epoch=True, sync_dist=True, batch_size=n)
 
     def predict_step(self, batch: Batch, batch_idx: int) -> Tensor:
         n = batch["index"].shape[0]

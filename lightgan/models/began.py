@@ -102,21 +102,14 @@ class BEGAN(GANModule):
         step.fake_out = self.discriminate(step.fake)
         return self.loss.generator_loss(step.fake_out)
 
-    def validation_step(self, batch: Batch, batch_idx: int) -> None:
-        self._evaluate_equilibrium(batch, "val")
-
-    def test_step(self, batch: Batch, batch_idx: int) -> None:
-        self._evaluate_equilibrium(batch, "test")
-
-    def _evaluate_equilibrium(self, batch: Batch, stage: str) -> None:
+    def evaluation_metrics(self, batch: Batch) -> dict[str, Tensor]:
         real = batch["real"]
         fake = self.generate(self.sample_noise(len(real), self._eval_rng))
         real_error, fake_error = self.discriminate(real).mean(), self.discriminate(fake).mean()
-        metrics = {
-            f"{stage}/d_loss": real_error - self.k * fake_error,
-            f"{stage}/g_loss": fake_error,
-            f"{stage}/d_real_score": real_error,
-            f"{stage}/d_fake_score": fake_error,
-            f"{stage}/convergence": self.convergence(real_error, fake_error),
+        return {
+            "d_loss": real_error - self.k * fake_error,
+            "g_loss": fake_error,
+            "d_real_score": real_error,
+            "d_fake_score": fake_error,
+            "convergence": self.convergence(real_error, fake_error),
         }
-        self.log_dict(metrics, on_step=False, on_epoch=True, sync_dist=True, batch_size=len(real))

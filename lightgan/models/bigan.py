@@ -98,27 +98,19 @@ class BiGAN(GANModule):
         return self.loss.discriminator_loss(real_out=step.fake_out, fake_out=real_out)
 
     # ------------------------------------------------------------------ evaluation and pictures
-    def validation_step(self, batch: Batch, batch_idx: int) -> None:
-        self._evaluate_pairs(batch, "val")
-
-    def test_step(self, batch: Batch, batch_idx: int) -> None:
-        self._evaluate_pairs(batch, "test")
-
-    def _evaluate_pairs(self, batch: Batch, stage: str) -> None:
+    def evaluation_metrics(self, batch: Batch) -> dict[str, Tensor]:
         """D's and G/E's objectives on held-out pairs, and how well G(E(x)) reconstructs x."""
         real = batch["real"]
-        n = len(real)
-        z = self.sample_noise(n, self._eval_rng)
+        z = self.sample_noise(len(real), self._eval_rng)
         real_out = self.discriminator(real, self.encode(real))
         fake_out = self.discriminator(self.generate(z), z)
-        metrics = {
-            f"{stage}/d_loss": self.loss.discriminator_loss(real_out, fake_out),
-            f"{stage}/g_loss": self.loss.discriminator_loss(fake_out, real_out),
-            f"{stage}/d_real_score": self._score(real_out),
-            f"{stage}/d_fake_score": self._score(fake_out),
-            f"{stage}/reconstruction_error": ((self.reconstruct(real) - real) ** 2).mean(),
+        return {
+            "d_loss": self.loss.discriminator_loss(real_out, fake_out),
+            "g_loss": self.loss.discriminator_loss(fake_out, real_out),
+            "d_real_score": self._score(real_out),
+            "d_fake_score": self._score(fake_out),
+            "reconstruction_error": ((self.reconstruct(real) - real) ** 2).mean(),
         }
-        self.log_dict(metrics, on_step=False, on_epoch=True, sync_dist=True, batch_size=n)
 
     def on_train_epoch_end(self) -> None:
         super().on_train_epoch_end()

@@ -126,14 +126,6 @@ class SGAN(GANModule):
         return unsupervised + self.supervised_weight * supervised
 
     # ------------------------------------------------------------------ evaluation
-    def validation_step(self, batch: Batch, batch_idx: int) -> None:
-        super().validation_step(batch, batch_idx)
-        self._log_class_accuracy(batch, "val")
-
-    def test_step(self, batch: Batch, batch_idx: int) -> None:
-        super().test_step(batch, batch_idx)
-        self._log_class_accuracy(batch, "test")
-
-    def _log_class_accuracy(self, batch: Batch, stage: str) -> None:
+    def evaluation_metrics(self, batch: Batch) -> dict[str, Tensor]:
         accuracy = (self.class_logits(batch["real"]).argmax(1) == batch["label"]).float().mean()
-        self.log(f"{stage}/class_acc", accuracy, on_epoch=True, sync_dist=True, batch_size=len(batch["real"]))
+        return {**super().evaluation_metrics(batch), "class_acc": accuracy}
