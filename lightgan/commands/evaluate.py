@@ -10,6 +10,7 @@ import torch
 
 from lightgan.checkpoint import load_gan
 from lightgan.commands.data_config import load_datamodule, split_data_overrides
+from lightgan.commands.device import DEVICE_HELP, resolve_device
 from lightgan.errors import ConfigError
 from lightgan.metrics.evaluator import METRICS, Evaluator
 from lightgan.metrics.features import FEATURE_SPECS
@@ -38,7 +39,7 @@ def build_parser(prog: str = "lightgan evaluate") -> argparse.ArgumentParser:
     parser.add_argument("--classifier", help="classifier file for the classes metric (default: the domain features')")
     parser.add_argument("--split", default="val", choices=("val", "test", "train"), help="real split compared with")
     parser.add_argument("--batch-size", type=int, default=64, help="samples per batch (default 64)")
-    parser.add_argument("--device", default="auto", help="auto (GPU when available), cpu, cuda or cuda:N")
+    parser.add_argument("--device", default="auto", help=DEVICE_HELP)
     parser.add_argument("--seed", type=int, default=0, help="seed of the noise, the real subset and KID/IS subsets")
     parser.add_argument("--kid-subsets", type=int, default=100, help="random subsets KID averages over (default 100)")
     parser.add_argument("--no-reference", action="store_true", help="skip the real-vs-real floor")
@@ -47,15 +48,6 @@ def build_parser(prog: str = "lightgan evaluate") -> argparse.ArgumentParser:
     parser.add_argument("--no-ema", action="store_true", help="score the raw generator even if an EMA copy exists")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     return parser
-
-
-def _device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"--device {name}: no CUDA device is available here. Use --device cpu.")
-    return device
 
 
 def _configs(args: argparse.Namespace) -> list[str]:
@@ -81,7 +73,7 @@ class _RawGenerator:
 
 
 def run(args: argparse.Namespace, data_overrides: list[str]) -> dict[str, Any]:
-    device = _device(args.device)
+    device = resolve_device(args.device)
     model = load_gan(args.ckpt, map_location=device)
     datamodule = load_datamodule(_configs(args), data_overrides)
     if tuple(datamodule.data_shape) != tuple(model.data_shape):

@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 
 from lightgan.checkpoint import load_gan
+from lightgan.commands.device import DEVICE_HELP, resolve_device
 from lightgan.errors import ConfigError
 from lightgan.visual import render_samples, save_png
 
@@ -28,7 +29,7 @@ def build_parser(prog: str = "lightgan sample") -> argparse.ArgumentParser:
     labels.add_argument("--label", type=int, help="class for every sample (conditional models)")
     labels.add_argument("--labels", help="comma-separated classes, one per sample or repeated to fill --n")
     parser.add_argument("--nrow", type=int, default=8, help="images per grid row (default 8)")
-    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default cpu)")
+    parser.add_argument("--device", default="auto", help=DEVICE_HELP)
     parser.add_argument("--no-ema", action="store_true", help="use the raw generator even if an EMA copy exists")
     return parser
 
@@ -51,9 +52,9 @@ def run(args: argparse.Namespace) -> Path:
     out = Path(args.out)
     if out.suffix.lower() not in (*IMAGE_SUFFIXES, ".pt"):
         raise ConfigError(f"--out {out} must end in .png, .jpg or .pt.")
-    model = load_gan(args.ckpt, map_location=args.device)
+    model = load_gan(args.ckpt, map_location=resolve_device(args.device))
     labels = _labels(args, model.num_classes, model.conditional)
-    rng = torch.Generator(device=model.device).manual_seed(args.seed)
+    rng = torch.Generator().manual_seed(args.seed)  # noise drawn on the CPU: the same z on any device
     samples = model.sample(args.n, labels=labels, generator=rng, use_ema=not args.no_ema).cpu()
     if out.suffix.lower() == ".pt":
         out.parent.mkdir(parents=True, exist_ok=True)

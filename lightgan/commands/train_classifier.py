@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import torch
-
 from lightgan.commands.data_config import load_datamodule, split_data_overrides
+from lightgan.commands.device import DEVICE_HELP, resolve_device
 from lightgan.errors import ConfigError
 from lightgan.metrics.classifier import save_classifier, train_classifier
 from lightgan.metrics.reference import dataset_fingerprint
@@ -27,7 +26,7 @@ def build_parser(prog: str = "lightgan train-classifier") -> argparse.ArgumentPa
     parser.add_argument("--batch-size", type=int, default=128, help="default 128")
     parser.add_argument("--width", type=int, default=32, help="channels of the first conv layer (default 32)")
     parser.add_argument("--feature-dim", type=int, default=128, help="size of the feature layer (default 128)")
-    parser.add_argument("--device", default="auto", help="auto (GPU when available), cpu, cuda or cuda:N")
+    parser.add_argument("--device", default="auto", help=DEVICE_HELP)
     parser.add_argument("--seed", type=int, default=0, help="seed of the initialisation and data order")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
@@ -36,8 +35,7 @@ def build_parser(prog: str = "lightgan train-classifier") -> argparse.ArgumentPa
 def run(args: argparse.Namespace, data_overrides: list[str]) -> Path:
     if args.epochs < 1:
         raise ConfigError(f"--epochs must be at least 1, got {args.epochs}.")
-    device = "cuda" if args.device == "auto" and torch.cuda.is_available() else args.device
-    device = "cpu" if device == "auto" else device
+    device = resolve_device(args.device)
     datamodule = load_datamodule(args.config, data_overrides)
     classifier, val_accuracy = train_classifier(
         datamodule,
