@@ -106,3 +106,15 @@ def test_missing_dataset_fails_before_training_with_the_fix(tmp_path: Path, caps
     err = capsys.readouterr().err
     assert status == 2
     assert "ChestXray" in err and "kmader/pulmonary-chest-xray-abnormalities" in err and str(tmp_path) in err
+
+
+def test_conditional_configs_draw_the_class_they_are_asked_for(tmp_path: Path) -> None:
+    write_chest_xray(tmp_path / "xray", shenzhen=(3, 3), montgomery=(2, 2))
+    xray = _fit("cgan_chest_xray.yaml", tmp_path / "xray")
+    write_celeba(tmp_path / "celeba", partitions=[0] * 8)
+    faces = _fit("cgan_celeba_eyeglasses.yaml", tmp_path / "celeba")
+    for cli in (xray, faces):
+        assert type(cli.model).__name__ == "CGAN" and cli.model.num_classes == 2
+        z = torch.randn(2, cli.model.latent_dim)
+        first, second = cli.model.sample(2, labels=0, z=z), cli.model.sample(2, labels=1, z=z)
+        assert not torch.equal(first, second)  # the class conditions the output
