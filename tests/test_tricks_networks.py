@@ -11,6 +11,7 @@ from trick_steps import d_step, params_of, run_d_step, tiny_dcgan, tiny_gan
 
 from lightgan.callbacks import GeneratorEMA, MinibatchDiscrimination, SpectralNorm, WeightClipping
 from lightgan.errors import ConfigError
+from lightgan.hooks import GeneratorStep
 from lightgan.nets.minibatch import MinibatchDiscriminationHead, MinibatchDiscriminationLayer
 from lightgan.nets.spectral import has_spectral_norm
 
@@ -60,6 +61,28 @@ def test_ema_averages_g_and_sample_uses_it() -> None:
     assert torch.equal(module.sample(3, z=z), module.generator_ema(z))
     assert not torch.equal(module.sample(3, z=z), module.generator(z))
     assert torch.equal(module.sample(3, z=z, use_ema=False), module.generator(z))
+
+
+def test_ema_batch_norm_statistics_are_the_averaged_generators_own() -> None:
+    module = tiny_gan(generator_batch_norm=True)
+    callback = GeneratorEMA(decay=0.5, ramp_up=0)
+    callback.on_fit_start(None, module)
+    norms = [m for m in module.generator.modules() if isinstance(m, nn.BatchNorm1d)]
+    assert norms, "the test needs a generator with batch norm"
+    for norm in norms:  # statistics that belong to other weights, as after G has moved on
+        norm.running_mean.fill_(5.0)
+        norm.running_var.fill_(9.0)
+    z = torch.randn(256, module.latent_dim)
+    for _ in range(150):  # batch-norm momentum 0.1: the planted values fade to 0.9**150
+        callback.on_generator_inputs(None, module, GeneratorStep(batch={}, z=z, fake=torch.empty(0)))
+        callback.on_after_generator_step(None, module)
+
+    ema_norms = [m for m in module.generator_ema.modules() if isinstance(m, nn.BatchNorm1d)]
+    assert all(not torch.allclose(m.running_mean, torch.full_like(m.running_mean, 5.0)) for m in ema_norms)
+    with torch.no_grad():
+        batch_statistics = module.generator_ema.train()(z)
+    assert torch.allclose(module.sample(256, z=z), batch_statistics, atol=5e-3)
+    assert module.generator_ema.training, "the refresh restores the copy's mode"
 
 
 def test_ema_keeps_a_restored_copy() -> None:

@@ -3,7 +3,9 @@
 The averaged generator is smoother than the one being trained, whose weights oscillate with the
 game; it usually gives visibly better samples and lower FID. It lives in
 ``pl_module.generator_ema``: ``sample()`` (and so ``lightgan sample`` and the sample grids) uses
-it, and checkpoints carry it.
+it, and checkpoints carry it. A generator with batch norm gets statistics of its own for the
+averaged copy (one extra gradient-free forward per step); copying the live ones would normalise
+the averaged weights with statistics of other weights.
 """
 
 from __future__ import annotations
@@ -13,19 +15,51 @@ from typing import Any
 
 import lightning as L
 import torch
-from torch import nn
+from torch import Tensor, nn
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from lightgan.errors import ConfigError
-from lightgan.hooks import GANCallback
+from lightgan.hooks import GANCallback, GeneratorStep
 
 
 @torch.no_grad()
 def update_ema(ema: nn.Module, model: nn.Module, decay: float) -> None:
-    """ema <- decay * ema + (1 - decay) * model for parameters; buffers (batch-norm statistics) are copied."""
+    """ema <- decay * ema + (1 - decay) * model for parameters; other buffers are copied.
+
+    Batch-norm statistics are not copied: they describe the live weights' activations, and
+    normalising the averaged weights with them skews every sample (see ``refresh_batch_norm``).
+    """
     for averaged, current in zip(ema.parameters(), model.parameters(), strict=True):
         averaged.lerp_(current.detach(), 1.0 - decay)
-    for averaged, current in zip(ema.buffers(), model.buffers(), strict=True):
-        averaged.copy_(current)
+    for averaged_module, current_module in zip(ema.modules(), model.modules(), strict=True):
+        if isinstance(averaged_module, _BatchNorm):
+            continue
+        own = zip(averaged_module.buffers(recurse=False), current_module.buffers(recurse=False), strict=True)
+        for averaged, current in own:
+            averaged.copy_(current)
+
+
+@torch.no_grad()
+def refresh_batch_norm(pl_module: Any, z: Tensor, labels: Tensor | None) -> None:
+    """One forward of the averaged generator with only its batch-norm layers in training mode.
+
+    Their running statistics then follow the averaged weights (BigGAN's "standing statistics",
+    kept up to date at the cost of one gradient-free generator forward per step).
+    """
+    ema = pl_module.generator_ema
+    was_training = ema.training
+    ema.eval()
+    for module in ema.modules():
+        if isinstance(module, _BatchNorm):
+            module.train()
+    try:
+        pl_module.generate(z, labels, net=ema)
+    finally:
+        ema.train(was_training)
+
+
+def has_batch_norm(net: nn.Module) -> bool:
+    return any(isinstance(module, _BatchNorm) for module in net.modules())
 
 
 class GeneratorEMA(GANCallback):
@@ -47,6 +81,7 @@ class GeneratorEMA(GANCallback):
             raise ConfigError(f"GeneratorEMA ramp_up must be >= 0, got {ramp_up}.")
         self.decay, self.ramp_up = decay, ramp_up
         self.updates = 0
+        self._step_inputs: tuple[Tensor, Tensor | None] | None = None
 
     def decay_at(self, updates: int) -> float:
         if self.ramp_up <= 0:
@@ -58,8 +93,15 @@ class GeneratorEMA(GANCallback):
         if pl_module.generator_ema is None:
             pl_module.generator_ema = copy.deepcopy(pl_module.generator).requires_grad_(False)
 
+    def on_generator_inputs(self, trainer: L.Trainer, pl_module: Any, step: GeneratorStep) -> None:
+        # kept for refresh_batch_norm: reusing the step's noise draws nothing from any RNG
+        self._step_inputs = (step.z, step.fake_labels)
+
     def on_after_generator_step(self, trainer: L.Trainer, pl_module: Any) -> None:
         update_ema(pl_module.generator_ema, pl_module.generator, self.decay_at(self.updates))
+        if self._step_inputs is not None and has_batch_norm(pl_module.generator_ema):
+            refresh_batch_norm(pl_module, *self._step_inputs)
+        self._step_inputs = None
         self.updates += 1
 
     def state_dict(self) -> dict[str, Any]:
