@@ -40,3 +40,21 @@ def test_penalties_are_differentiable_for_the_critic() -> None:
     real = torch.randn(8, 3)
     (r1_penalty(critic, real) + dragan_penalty(critic, real)).backward()
     assert w.grad is not None and w.grad.abs().sum() > 0
+
+
+def test_penalties_of_a_packed_critic_use_one_norm_and_one_coefficient_per_pack() -> None:
+    # D sees packs of 2 consecutive samples; a linear packed critic with ||w|| = 1 is exactly 1-Lipschitz
+    w = torch.full((1, 4), 0.5)
+    seen = {}
+
+    def packed_critic(x: torch.Tensor) -> torch.Tensor:
+        seen["x"] = x.detach()
+        return (x.reshape(x.shape[0] // 2, -1) * w).sum(1)
+
+    real, fake = torch.zeros(6, 2), torch.ones(6, 2)
+    assert gradient_penalty(packed_critic, real, fake, pack=2).item() == pytest.approx(0.0, abs=1e-10)
+    alphas = seen["x"][:, 0]
+    assert torch.equal(alphas[0::2], alphas[1::2]) and alphas[0::2].unique().numel() == 3
+    assert gradient_penalty(packed_critic, real, fake).item() > 0.05  # per-sample norms are 1/sqrt(2)
+    assert r1_penalty(packed_critic, real, pack=2).item() == pytest.approx(0.5)
+    assert dragan_penalty(packed_critic, real, pack=2).item() == pytest.approx(0.0, abs=1e-10)

@@ -80,7 +80,7 @@ def test_wgan_gp_defaults_are_the_papers() -> None:
 
 
 @pytest.mark.parametrize("pack", [1, 2])
-def test_wgan_gp_interpolates_with_one_coefficient_per_sample(pack: int) -> None:
+def test_wgan_gp_interpolates_with_one_coefficient_per_d_input(pack: int) -> None:
     model = WGANGP(data_shape=(3, 4, 4), architecture="mlp", hidden_dims=(16,), latent_dim=4, pack=pack)
     inputs = RecordInputs(model.discriminator)
     real, fake = torch.randn(8, 3, 4, 4), torch.randn(8, 3, 4, 4)
@@ -92,8 +92,10 @@ def test_wgan_gp_interpolates_with_one_coefficient_per_sample(pack: int) -> None
     per_sample = alpha.flatten(1)
     assert torch.allclose(per_sample, per_sample[:, :1].expand_as(per_sample), atol=1e-4)  # one alpha per sample
     assert ((per_sample >= 0) & (per_sample <= 1)).all() and per_sample[:, 0].std() > 0.05  # differs across samples
+    per_pack = per_sample[:, 0].reshape(8 // pack, pack)
+    assert torch.allclose(per_pack, per_pack[:, :1].expand_as(per_pack), atol=1e-4)  # shared within a pack
 
-    penalty = hand_penalty(model.discriminate, interpolated)
+    penalty = hand_penalty(model.discriminate, interpolated, pack)
     assert torch.allclose(step.logs["train/gradient_penalty"], penalty)
     assert torch.allclose(loss, mean_score(model, fake) - mean_score(model, real) + 10.0 * penalty)
 

@@ -54,11 +54,11 @@ class RecordInputs:
         net.register_forward_pre_hook(lambda module, args: self.inputs.append(args[0].detach().clone()))
 
 
-def hand_penalty(critic: Callable[[Tensor], Tensor], points: Tensor) -> Tensor:
-    """E[(||grad critic(x)|| - 1)^2] over ``points``, one gradient norm per sample."""
+def hand_penalty(critic: Callable[[Tensor], Tensor], points: Tensor, pack: int = 1) -> Tensor:
+    """E[(||grad critic(x)|| - 1)^2] over ``points``, one gradient norm per D input (a pack of samples)."""
     points = points.detach().requires_grad_(True)
     (grad,) = torch.autograd.grad(critic(points).sum(), points)
-    return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+    return ((grad.reshape(len(points) // pack, -1).norm(dim=1) - 1) ** 2).mean()
 
 
 def tiny_images(root: Path, *, data: str = "MNIST", latent_dim: int = 8) -> list[str]:

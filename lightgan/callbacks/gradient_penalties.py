@@ -56,7 +56,9 @@ class GradientPenalty(_DiscriminatorPenalty):
 
     def penalty(self, pl_module: Any, step: DiscriminatorStep) -> Tensor:
         critic = _critic(pl_module, step.labels)
-        return gradient_penalty(critic, step.real, step.fake, center=self.center, rng=pl_module.noise_rng)
+        return gradient_penalty(
+            critic, step.real, step.fake, center=self.center, rng=pl_module.noise_rng, pack=pl_module.pack
+        )
 
 
 class R1Penalty(_DiscriminatorPenalty):
@@ -72,7 +74,7 @@ class R1Penalty(_DiscriminatorPenalty):
         super().__init__(gamma)
 
     def penalty(self, pl_module: Any, step: DiscriminatorStep) -> Tensor:
-        return r1_penalty(_critic(pl_module, step.labels), step.real)
+        return r1_penalty(_critic(pl_module, step.labels), step.real, pack=pl_module.pack)
 
 
 class R2Penalty(_DiscriminatorPenalty):
@@ -88,4 +90,4 @@ class R2Penalty(_DiscriminatorPenalty):
         super().__init__(gamma)
 
     def penalty(self, pl_module: Any, step: DiscriminatorStep) -> Tensor:
-        return r2_penalty(_critic(pl_module, step.fake_labels), step.fake)
+        return r2_penalty(_critic(pl_module, step.fake_labels), step.fake, pack=pl_module.pack)

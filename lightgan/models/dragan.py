@@ -48,6 +48,8 @@ class DRAGAN(BackboneGAN):
 
     def discriminator_loss(self, step: DiscriminatorStep) -> Tensor:
         loss = super().discriminator_loss(step)
-        penalty = dragan_penalty(self.discriminate, step.real, perturb_scale=self.perturb_scale, rng=self.noise_rng)
+        penalty = dragan_penalty(
+            self.discriminate, step.real, perturb_scale=self.perturb_scale, rng=self.noise_rng, pack=self.pack
+        )
         step.logs["train/gradient_penalty"] = penalty.detach()
         return loss + self.penalty_weight * penalty

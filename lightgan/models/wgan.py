@@ -111,6 +111,6 @@ class WGANGP(BackboneGAN):
     def discriminator_loss(self, step: DiscriminatorStep) -> Tensor:
         loss = super().discriminator_loss(step)
         _log_wasserstein_estimate(step)
-        penalty = gradient_penalty(self.discriminate, step.real, step.fake, rng=self.noise_rng)
+        penalty = gradient_penalty(self.discriminate, step.real, step.fake, rng=self.noise_rng, pack=self.pack)
         step.logs["train/gradient_penalty"] = penalty.detach()
         return loss + self.gp_weight * penalty
