@@ -13,7 +13,7 @@ from torch import Tensor, nn
 
 from lightgan.epoch_pictures import save_and_log
 from lightgan.errors import ConfigError
-from lightgan.hooks import GeneratorStep
+from lightgan.hooks import DiscriminatorStep, GeneratorStep
 from lightgan.models.base import GANModule
 from lightgan.models.checks import reject_packing, require_images
 from lightgan.nets.dcgan import DCGANDiscriminator, DCGANGenerator
@@ -25,11 +25,13 @@ class InfoGAN(GANModule):
     """G's input is ``[noise | one-hot categorical codes | continuous codes]``, ``latent_dim`` long.
 
     A Q head on D's convolutional body (shared, as in the paper) predicts the codes from a
-    generated image; G and Q minimise the negative variational lower bound of I(c; G(z, c)):
-    cross-entropy for each categorical code (weight ``info_weight``, the paper's λ = 1) and the
-    Gaussian negative log-likelihood with unit variance for continuous codes (weight
-    ``continuous_info_weight``). Q trains with G's optimizer; D's body learns from the
-    adversarial loss only. Continuous codes are drawn uniformly from [-1, 1].
+    generated image. Both players minimise the negative variational lower bound of
+    I(c; G(z, c)) besides their adversarial losses (the paper's min over G, Q and max over D of
+    V(D, G) - λ L_I): cross-entropy for each categorical code (weight ``info_weight``, the
+    paper's λ = 1) and the Gaussian negative log-likelihood with unit variance for continuous
+    codes (weight ``continuous_info_weight``). Q trains with D's optimizer, as in the authors'
+    code, so the shared body learns features that reveal the codes; G's step makes the codes
+    easier to read. Continuous codes are drawn uniformly from [-1, 1].
 
     Each epoch a latent traversal is saved as ``traversals/epoch=…-step=….png`` in the run
     folder and logged as ``infogan/traversal``: rows are the values of the first categorical
@@ -118,8 +120,8 @@ class InfoGAN(GANModule):
         return noise, cats, cont
 
     # ------------------------------------------------------------------ objective
-    def generator_parameters(self) -> Iterator[nn.Parameter]:
-        return itertools.chain(self.generator.parameters(), self.q_head.parameters())
+    def discriminator_parameters(self) -> Iterator[nn.Parameter]:
+        return itertools.chain(self.discriminator.parameters(), self.q_head.parameters())
 
     def info_loss(self, features: Tensor, z: Tensor) -> tuple[Tensor, Tensor]:
         """(weighted negative MI lower bound, Q's accuracy at recovering the categorical codes)."""
@@ -135,6 +137,15 @@ class InfoGAN(GANModule):
             loss = loss + self.continuous_info_weight * 0.5 * ((cont - means) ** 2).sum(1).mean()
         accuracy = torch.cat(correct).mean() if correct else features.new_tensor(float("nan"))
         return loss, accuracy
+
+    def discriminator_loss(self, step: DiscriminatorStep) -> Tensor:
+        step.real_out = self.discriminator(step.real)
+        features = self.discriminator.features(step.fake)
+        step.fake_out = self.discriminator.head(features).view(-1)
+        info, _ = self.info_loss(features, step.z)
+        step.logs["train/d_info_loss"] = info
+        adversarial = self.loss.discriminator_loss(step.real_out, step.fake_out, step.real_target, step.fake_target)
+        return adversarial + info
 
     def generator_loss(self, step: GeneratorStep) -> Tensor:
         features = self.discriminator.features(step.fake)
