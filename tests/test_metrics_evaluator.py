@@ -86,3 +86,12 @@ def test_fewer_samples_than_feature_dimensions_is_warned_and_noted(mnist_root: P
         result = evaluator(mnist, tmp_path, metrics="fid", features="raw", n=50).evaluate(images)
     assert result.scores["fid"].n_real == 50
     assert any("unreliable" in note for note in result.notes)
+
+
+def test_the_classes_metric_alone_uses_a_domain_feature_classifier(mnist_root: Path, tmp_path: Path) -> None:
+    from lightgan.metrics.classifier import DomainClassifier, save_classifier
+
+    mnist = MNIST(root=str(mnist_root), download=False)
+    path = save_classifier(DomainClassifier((1, 28, 28), 10, width=4, feature_dim=8), tmp_path / "clf.pt")
+    scorer = evaluator(mnist, tmp_path, metrics="classes", features=f"domain:{path}")
+    assert scorer.extractor is None and scorer.classifier is not None

@@ -43,6 +43,8 @@ class ExperienceReplay(GANCallback):
 
     def on_discriminator_inputs(self, trainer: L.Trainer, pl_module: Any, step: DiscriminatorStep) -> None:
         rng = pl_module.noise_rng
+        # checkpoints restore the buffers on the CPU
+        self.buffers = {name: values.to(step.fake.device) for name, values in self.buffers.items()}
         fresh = {name: getattr(step, name).detach() for name in REPLAYED_FIELDS if getattr(step, name) is not None}
         if self.filled:
             k = round(self.replay_ratio * step.fake.shape[0])
@@ -56,7 +58,6 @@ class ExperienceReplay(GANCallback):
         for name, values in fresh.items():
             if name not in self.buffers:
                 self.buffers[name] = values.new_zeros((self.buffer_size, *values.shape[1:]))
-            self.buffers[name] = self.buffers[name].to(device)
         # empty slots first, then old entries at distinct random places (duplicate targets would make
         # the write order-dependent, so not reproducible); fakes beyond that are not kept
         free = min(self.buffer_size - self.filled, n)

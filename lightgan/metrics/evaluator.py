@@ -143,19 +143,21 @@ class Evaluator:
                     f"IS needs class logits, which {self.extractor.describe()} lack: "
                     "use features inception or domain:PATH."
                 )
-        self.classifier = self._class_metric_classifier(classifier)
+        self.classifier = self._class_metric_classifier(classifier, features)
         if "modes" in self.metrics:
             self._check_mixture()
         self._real: Extracted | None = None
 
     # ------------------------------------------------------------------ set-up checks
-    def _class_metric_classifier(self, path: str | None) -> FeatureExtractor | None:
+    def _class_metric_classifier(self, path: str | None, features: str) -> FeatureExtractor | None:
         if "classes" not in self.metrics:
             return None
         if path:
             return build_extractor(f"domain:{path}", tuple(self.datamodule.data_shape))
         if isinstance(self.extractor, ClassifierFeatures):
             return self.extractor
+        if features.startswith("domain:"):  # no feature metric was asked for, so no extractor was built
+            return build_extractor(features, tuple(self.datamodule.data_shape))
         raise ConfigError(
             "The classes metric needs a classifier of the data: give classifier PATH, or features domain:PATH "
             "(train one with `lightgan train-classifier`)."

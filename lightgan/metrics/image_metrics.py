@@ -4,6 +4,10 @@ torchmetrics' metrics run their own feature network on images; here each receive
 module instead, so the expensive extraction happens once per sample set, with any extractor,
 and the real set's features can be reused across evaluations. Random subsets (KID, IS splits)
 are drawn from a seeded generator that leaves the global RNG alone.
+
+Under DDP every rank scores the same seeded samples, so the metrics do not gather their states
+across ranks (that would add copies of every sample, biasing KID and IS, and fails for CPU states
+under NCCL).
 """
 
 from __future__ import annotations
@@ -65,7 +69,7 @@ def fid(real: Tensor, fake: Tensor) -> float:
             UnreliableScoreWarning,
             stacklevel=2,
         )
-    metric = FrechetInceptionDistance(feature=_Precomputed(dim))
+    metric = FrechetInceptionDistance(feature=_Precomputed(dim), sync_on_compute=False)
     metric.update(real.double(), real=True)
     metric.update(fake.double(), real=False)
     return float(metric.compute())
@@ -85,7 +89,9 @@ def kid(
     """
     size = min(subset_size, len(real), len(fake))
     features = _Precomputed(real.shape[1])
-    metric = _quiet(lambda: KernelInceptionDistance(feature=features, subsets=subsets, subset_size=size))
+    metric = _quiet(
+        lambda: KernelInceptionDistance(feature=features, subsets=subsets, subset_size=size, sync_on_compute=False)
+    )
     metric.update(real.to(device).double(), real=True)
     metric.update(fake.to(device).double(), real=False)
     mean, std = _seeded(seed, metric.compute)
@@ -94,7 +100,11 @@ def kid(
 
 def inception_score(logits: Tensor, splits: int = 10, seed: int = 0) -> tuple[float, float]:
     """exp(E[KL(p(y|x) || p(y))]) over ``splits`` parts: 1 for uninformative logits, up to the class count."""
-    metric = _quiet(lambda: InceptionScore(feature=_Precomputed(logits.shape[1]), splits=min(splits, len(logits))))
+    metric = _quiet(
+        lambda: InceptionScore(
+            feature=_Precomputed(logits.shape[1]), splits=min(splits, len(logits)), sync_on_compute=False
+        )
+    )
     metric.update(logits.double())
     mean, std = _quiet(lambda: _seeded(seed, metric.compute))
     return float(mean), float(std)
