@@ -76,6 +76,8 @@ class GeneratorStep:
     fake_labels: Tensor | None = None
     real: Tensor | None = None
     fake_out: Tensor | None = None
+    #: G's adversarial term alone (``loss`` may add a variant's own terms); tricks that reweight it read it here.
+    adversarial_loss: Tensor | None = None
     loss: Tensor | None = None
     logs: dict[str, Tensor] = field(default_factory=dict)
 

@@ -10,8 +10,9 @@ from lightning.pytorch.loggers import CSVLogger
 
 from lightgan.data import RingMixture
 from lightgan.errors import ConfigError
-from lightgan.hooks import GANCallback
-from lightgan.models import GAN
+from lightgan.hooks import GANCallback, GeneratorStep
+from lightgan.losses import NonSaturatingLoss
+from lightgan.models import ACGAN, GAN, GANModule, InfoGAN, UnrolledGAN
 
 
 def tiny_gan(**kwargs: Any) -> GAN:
@@ -158,17 +159,35 @@ def test_label_needing_variant_fails_on_unlabelled_data() -> None:
         trainer(max_steps=1).fit(model, tiny_data())
 
 
-def test_losses_that_need_real_outputs_get_them_in_the_generator_step() -> None:
-    from lightgan.losses import NonSaturatingLoss
+class RelativeToReal(NonSaturatingLoss):
+    """A loss whose generator objective needs D's output on real data (as relativistic losses do)."""
 
-    seen: list[torch.Tensor | None] = []
+    generator_needs_real = True
 
-    class RelativeToReal(NonSaturatingLoss):
-        generator_needs_real = True
+    def __init__(self) -> None:
+        self.seen: list[torch.Tensor | None] = []
 
-        def generator_loss(self, fake_out, real_out=None):
-            seen.append(real_out)
-            return super().generator_loss(fake_out - real_out.mean())
+    def generator_loss(self, fake_out, real_out=None):
+        self.seen.append(real_out)
+        return super().generator_loss(fake_out - real_out.mean())
 
-    trainer(max_steps=2).fit(tiny_gan(loss=RelativeToReal()), tiny_data())
-    assert len(seen) == 2 and all(r is not None and r.shape == (16,) for r in seen)
+
+@pytest.mark.parametrize("variant", [GAN, UnrolledGAN])
+def test_losses_that_need_real_outputs_get_them_in_the_generator_step(variant: type[GAN]) -> None:
+    loss = RelativeToReal()
+    trainer(max_steps=2).fit(variant(data_shape=(2,), latent_dim=2, hidden_dims=(8,), loss=loss), tiny_data())
+    assert len(loss.seen) == 2 and all(r is not None and r.shape == (16,) for r in loss.seen)
+
+
+@pytest.mark.parametrize("variant", [ACGAN, InfoGAN])
+def test_variants_with_terms_of_their_own_pass_real_outputs_too(variant: type[GANModule]) -> None:
+    loss = RelativeToReal()
+    codes = {"categorical_codes": [3], "continuous_codes": 1} if variant is InfoGAN else {}
+    model = variant(data_shape=(1, 16, 16), num_classes=3, latent_dim=8, base_channels=4, loss=loss, **codes)
+    z = model.sample_noise(4)
+    labels = model.sample_labels(4)
+    batch = {"real": torch.rand(4, 1, 16, 16) * 2 - 1, "label": torch.tensor([0, 1, 2, 0])}
+    step = GeneratorStep(batch=batch, z=z, fake=model.generate(z, labels), fake_labels=labels)
+    model.generator_loss(step)
+    assert len(loss.seen) == 1 and loss.seen[0].shape == (4,)
+    assert step.adversarial_loss is not None

@@ -19,6 +19,8 @@ from trick_steps import (
 
 from lightgan.callbacks import FeatureMatching, GradientPenalty, HistoricalAveraging, R1Penalty, R2Penalty
 from lightgan.errors import ConfigError
+from lightgan.hooks import GANCallback
+from lightgan.models import InfoGAN
 
 
 # ---------------------------------------------------------------- feature matching
@@ -44,13 +46,51 @@ def test_feature_matching_loss_is_the_feature_distance(adversarial_weight: float
     expected = adversarial_weight * adversarial + 2.0 * _feature_distance(module, step.batch["real"], step.fake)
     assert torch.allclose(step.loss, expected, rtol=1e-5)
     assert float(step.logs["train/feature_matching"]) > 0
-    assert changed_fields(before, step) == {"loss", "fake_out", "logs"}
+    assert changed_fields(before, step) == {"loss", "fake_out", "adversarial_loss", "logs"}
     step.loss.backward()
     assert all(p.grad is not None for p in module.generator.parameters())
     # the extra pass over reals leaves D's batch-norm statistics as a plain G step leaves them
     module.discriminator.load_state_dict(stats_before)
     module.discriminate(step.fake)
     assert all(torch.equal(v, stats_after[k]) for k, v in params_of(module.discriminator).items())
+    callback.on_fit_end(None, module)
+
+
+class FlipReals(GANCallback):
+    """Stands in for an augmentation of D's inputs."""
+
+    def on_discriminator_inputs(self, trainer, pl_module, step) -> None:
+        step.real = -step.real
+
+
+class AddToLoss(GANCallback):
+    def on_generator_loss(self, trainer, pl_module, step) -> None:
+        step.loss = step.loss + 3.0
+
+
+def test_feature_matching_compares_with_the_reals_d_saw_and_keeps_other_terms() -> None:
+    module = tiny_dcgan()
+    callback = FeatureMatching(layer="features", weight=2.0, adversarial_weight=0.0)
+    callback.setup(None, module, "fit")
+    callback.on_fit_start(None, module)
+    d = run_d_step(module, [FlipReals(), callback], d_step(module))
+    step = run_g_step(module, [AddToLoss(), callback], g_step(module))
+
+    expected = 3.0 + 2.0 * _feature_distance(module, d.real, step.fake)  # the flipped reals; the +3 stays
+    assert torch.allclose(step.loss, expected, rtol=1e-5)
+    callback.on_fit_end(None, module)
+
+
+def test_feature_matching_keeps_a_variants_own_generator_terms() -> None:
+    torch.manual_seed(0)
+    module = InfoGAN(data_shape=(1, 16, 16), latent_dim=8, categorical_codes=[3], continuous_codes=1, base_channels=4)
+    callback = FeatureMatching(layer="features", weight=1.0, adversarial_weight=0.0)
+    callback.setup(None, module, "fit")
+    callback.on_fit_start(None, module)
+    step = run_g_step(module, [callback], g_step(module))
+
+    expected = step.logs["train/info_loss"] + _feature_distance(module, step.batch["real"], step.fake)
+    assert torch.allclose(step.loss, expected, rtol=1e-5)
     callback.on_fit_end(None, module)
 
 

@@ -14,12 +14,17 @@ from torch import Tensor, nn
 from torch.utils.hooks import RemovableHandle
 
 from lightgan.errors import ConfigError
-from lightgan.hooks import GANCallback, GeneratorStep
+from lightgan.hooks import DiscriminatorStep, GANCallback, GeneratorStep
 from lightgan.nets.buffers import scratch_buffers
 
 
 class FeatureMatching(GANCallback):
-    """Replace G's loss by ``weight * ||mean f(real) - mean f(fake)||^2 + adversarial_weight * adversarial loss``.
+    """Replace G's adversarial loss by ``weight * ||mean f(real) - mean f(fake)||^2 + adversarial_weight * it``.
+
+    Only the adversarial term (``step.adversarial_loss``) is reweighted: a variant's own terms
+    (InfoGAN's information, AC-GAN's classes, EBGAN's pulling-away) and penalties added by
+    other callbacks stay. The real images are those D saw in its last step, after any
+    augmentation or noise, so both sides of the distance went through the same transforms.
 
     Args:
         layer: name of the discriminator submodule whose output is f (``features``, the
@@ -31,8 +36,8 @@ class FeatureMatching(GANCallback):
     def __init__(self, layer: str = "features", weight: float = 1.0, adversarial_weight: float = 0.0) -> None:
         self.layer, self.weight, self.adversarial_weight = layer, weight, adversarial_weight
         self._handle: RemovableHandle | None = None
-        self._capturing = False
         self._captured: Tensor | None = None
+        self._real: tuple[Tensor, Tensor | None] | None = None
 
     def setup(self, trainer: L.Trainer, pl_module: Any, stage: str) -> None:
         self._layer_module(pl_module)
@@ -59,21 +64,28 @@ class FeatureMatching(GANCallback):
             self._handle = None
 
     def _capture(self, module: nn.Module, inputs: Any, output: Tensor) -> None:
-        if self._capturing:
-            self._captured = output.clone()  # later in-place activations must not change it
+        self._captured = output.clone()  # later in-place activations must not change it
 
-    def on_generator_inputs(self, trainer: L.Trainer, pl_module: Any, step: GeneratorStep) -> None:
-        self._capturing = True  # D's forward pass on the fakes follows
+    def features(self, pl_module: Any, x: Tensor, labels: Tensor | None) -> Tensor:
+        """f(x) from a forward of D of its own, which leaves D's running statistics alone."""
+        self._captured = None
+        with scratch_buffers(pl_module.discriminator):
+            pl_module.discriminate(x, labels)
+        features, self._captured = self._captured, None
+        if features is None:
+            raise RuntimeError(f"FeatureMatching: the discriminator's {self.layer!r} did not run in its forward pass")
+        return features
+
+    def on_discriminator_loss(self, trainer: L.Trainer, pl_module: Any, step: DiscriminatorStep) -> None:
+        self._real = (step.real.detach(), step.labels)
 
     def on_generator_loss(self, trainer: L.Trainer, pl_module: Any, step: GeneratorStep) -> None:
-        fake_features = self._captured
-        if fake_features is None:
-            raise RuntimeError(f"FeatureMatching: the discriminator's {self.layer!r} did not run in the generator step")
-        real = step.real if step.real is not None else step.batch["real"]
-        with torch.no_grad(), scratch_buffers(pl_module.discriminator):
-            pl_module.discriminate(real, step.batch.get("label"))
-        real_features = self._captured
-        self._capturing, self._captured = False, None
+        real, labels = self._real if self._real is not None else (step.batch["real"], step.batch.get("label"))
+        with torch.no_grad():
+            real_features = self.features(pl_module, real, labels)
+        fake_features = self.features(pl_module, step.fake, step.fake_labels)
         distance = ((real_features.flatten(1).mean(0) - fake_features.flatten(1).mean(0)) ** 2).sum()
         step.logs["train/feature_matching"] = distance.detach()
-        step.loss = self.adversarial_weight * step.loss + self.weight * distance
+        # a variant that does not report its adversarial term: all of its loss counts as adversarial
+        adversarial = step.adversarial_loss if step.adversarial_loss is not None else step.loss
+        step.loss = step.loss + (self.adversarial_weight - 1.0) * adversarial + self.weight * distance

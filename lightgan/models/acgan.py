@@ -61,7 +61,7 @@ class ACGAN(GANModule):
         step.fake_out, fake_classes = self.discriminator(step.fake)
         classes = F.cross_entropy(fake_classes, step.fake_labels)
         step.logs["train/g_class_loss"] = classes
-        return self.loss.generator_loss(step.fake_out) + self.class_loss_weight * classes
+        return self.adversarial_generator_loss(step) + self.class_loss_weight * classes
 
     def evaluation_metrics(self, batch: Batch) -> dict[str, Tensor]:
         _, classes = self.discriminator(batch["real"])

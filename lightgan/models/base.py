@@ -11,6 +11,7 @@ what differs: the networks, ``generate``/``discriminate`` for conditioning, or t
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any, ClassVar, Literal
 
 import lightning as L
@@ -47,7 +48,8 @@ class GANModule(L.LightningModule):
             ``least_squares``, ``wasserstein``, ``hinge``) or a loss object.
         n_critic: discriminator steps per generator step; each uses a fresh data batch.
         optimizer: ``adam``, ``rmsprop`` or ``sgd`` for both networks.
-        lr_g, lr_d, betas_g, betas_d: separate learning rates and Adam betas (TTUR).
+        lr_g, lr_d, betas_g, betas_d: separate learning rates and Adam betas (TTUR); with ``sgd``
+            the first beta is the momentum (0: plain SGD), RMSprop ignores them.
         weight_decay: applied to both optimizers.
         lr_scheduler: optional scheduler factory, applied to each optimizer.
         lr_scheduler_interval: step the schedulers every generator ``step`` or every ``epoch``.
@@ -223,17 +225,27 @@ class GANModule(L.LightningModule):
         return self.loss.discriminator_loss(step.real_out, step.fake_out, step.real_target, step.fake_target)
 
     def generator_loss(self, step: GeneratorStep) -> Tensor:
-        """G's objective for one step; fills ``step.fake_out``. Override to add terms.
-
-        Losses that judge fakes relative to real data (``generator_needs_real``) also get D's
-        output on the step's real batch.
-        """
+        """G's objective for one step; fills ``step.fake_out``. Override to add terms."""
         step.fake_out = self.discriminate(step.fake, step.fake_labels)
-        if not self.loss.generator_needs_real:
-            return self.loss.generator_loss(step.fake_out)
-        step.real = step.batch["real"]
-        real_out = self.discriminate(step.real, step.batch.get("label"))
-        return self.loss.generator_loss(step.fake_out, real_out)
+        return self.adversarial_generator_loss(step)
+
+    def adversarial_generator_loss(
+        self, step: GeneratorStep, critic: Callable[[Tensor, Tensor | None], Tensor] | None = None
+    ) -> Tensor:
+        """G's adversarial term from ``step.fake_out``, also kept as ``step.adversarial_loss``.
+
+        Variants that add terms of their own call this for the adversarial part, so tricks that
+        reweight only that part (feature matching) keep the rest. Losses that judge fakes
+        relative to real data (``generator_needs_real``) also get ``critic``'s output (default
+        ``discriminate``) on the step's real batch.
+        """
+        if self.loss.generator_needs_real:
+            step.real = step.batch["real"]
+            real_out = (critic or self.discriminate)(step.real, step.batch.get("label"))
+            step.adversarial_loss = self.loss.generator_loss(step.fake_out, real_out)
+        else:
+            step.adversarial_loss = self.loss.generator_loss(step.fake_out)
+        return step.adversarial_loss
 
     def after_discriminator_step(self, step: DiscriminatorStep) -> None:
         """Runs after D's optimizer step, before callbacks' ``on_after_discriminator_step`` (e.g. weight clipping)."""

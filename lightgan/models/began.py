@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from lightgan.errors import ConfigError
-from lightgan.hooks import DiscriminatorStep, GeneratorStep
+from lightgan.hooks import DiscriminatorStep
 from lightgan.losses import AdversarialLoss
 from lightgan.models.base import Batch, GANModule
 from lightgan.models.checks import reject_packing, require_images
@@ -97,10 +97,6 @@ class BEGAN(GANModule):
     def after_discriminator_step(self, step: DiscriminatorStep) -> None:
         real_error, fake_error = step.real_out.detach().mean(), step.fake_out.detach().mean()
         self.k.add_(self.lambda_k * (self.gamma * real_error - fake_error)).clamp_(0.0, 1.0)
-
-    def generator_loss(self, step: GeneratorStep) -> Tensor:
-        step.fake_out = self.discriminate(step.fake)
-        return self.loss.generator_loss(step.fake_out)
 
     def evaluation_metrics(self, batch: Batch) -> dict[str, Tensor]:
         real = batch["real"]

@@ -95,7 +95,8 @@ class BiGAN(GANModule):
         real = step.batch["real"]
         real_out = self.discriminator(real, self.encode(real, self.noise_rng))
         step.fake_out = self.discriminator(step.fake, step.z)
-        return self.loss.discriminator_loss(real_out=step.fake_out, fake_out=real_out)
+        step.adversarial_loss = self.loss.discriminator_loss(real_out=step.fake_out, fake_out=real_out)
+        return step.adversarial_loss
 
     # ------------------------------------------------------------------ evaluation and pictures
     def evaluation_metrics(self, batch: Batch) -> dict[str, Tensor]:

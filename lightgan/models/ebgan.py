@@ -93,7 +93,7 @@ class EBGAN(GANModule):
     def generator_loss(self, step: GeneratorStep) -> Tensor:
         codes = self.discriminator.features(step.fake)
         step.fake_out = squared_error_energy(self.discriminator.head(codes), step.fake)
-        loss = self.loss.generator_loss(step.fake_out)
+        loss = self.adversarial_generator_loss(step)
         if self.pullaway_weight:
             pullaway = pulling_away_term(codes)
             step.logs["train/pullaway"] = pullaway

@@ -153,7 +153,7 @@ class InfoGAN(GANModule):
         info, accuracy = self.info_loss(features, step.z)
         step.logs["train/info_loss"] = info
         step.logs["train/q_categorical_acc"] = accuracy
-        return self.loss.generator_loss(step.fake_out) + info
+        return self.adversarial_generator_loss(step) + info
 
     # ------------------------------------------------------------------ traversal picture
     def traversal_latents(self, seed: int = 0) -> Tensor:

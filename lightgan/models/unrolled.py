@@ -45,7 +45,7 @@ class UnrolledGAN(BackboneGAN):
         d_optimizer = self.optimizers()[1].optimizer
         weights = self.unrolled_discriminator(step.batch["real"], step.fake, d_optimizer, self.unroll_steps)
         step.fake_out = self.discriminate_with(weights, step.fake)
-        return self.loss.generator_loss(step.fake_out)
+        return self.adversarial_generator_loss(step, critic=lambda x, labels: self.discriminate_with(weights, x))
 
     def discriminate_with(self, weights: dict[str, Tensor], x: Tensor) -> Tensor:
         """D's output on ``x`` with its parameters (and buffers) replaced by ``weights``."""
