@@ -64,6 +64,8 @@ class DiscriminatorStep:
     fake_out: Tensor | None = None
     loss: Tensor | None = None
     logs: dict[str, Tensor] = field(default_factory=dict)
+    #: Set by a callback that undid the step (NaNGuard's restore): nothing that follows the update runs.
+    skipped: bool = False
 
 
 @dataclass
@@ -80,6 +82,8 @@ class GeneratorStep:
     adversarial_loss: Tensor | None = None
     loss: Tensor | None = None
     logs: dict[str, Tensor] = field(default_factory=dict)
+    #: Set by a callback that undid the step (NaNGuard's restore): nothing that follows the update runs.
+    skipped: bool = False
 
 
 class GANCallback(L.Callback):

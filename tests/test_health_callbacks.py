@@ -80,12 +80,21 @@ def test_without_the_guard_the_same_nan_reaches_the_weights(tmp_path: Path) -> N
     assert not all(bool(torch.isfinite(p).all()) for p in model.generator.parameters())
 
 
+class CountAfterGeneratorSteps(GANCallback):
+    def __init__(self) -> None:
+        self.count = 0
+
+    def on_after_generator_step(self, trainer, pl_module) -> None:
+        self.count += 1
+
+
 def test_nan_guard_restores_the_newest_checkpoint(tmp_path: Path) -> None:
     checkpoints = ModelCheckpoint(dirpath=tmp_path / "ckpt", every_n_train_steps=2, save_top_k=-1)
     poison = PoisonLoss("generator", at_step=4)
-    guard = NaNGuard(action="restore")
-    trainer, model = _ring_fit(tmp_path, [checkpoints, poison, guard], enable_checkpointing=True, max_steps=5)
+    guard, after = NaNGuard(action="restore"), CountAfterGeneratorSteps()
+    trainer, model = _ring_fit(tmp_path, [checkpoints, poison, guard, after], enable_checkpointing=True, max_steps=5)
     assert guard.restores == 1
+    assert after.count == trainer.global_step - 1, "what follows an update (EMA, k_t) must not see the skipped one"
     saved = torch.load(tmp_path / "ckpt" / "epoch=0-step=4.ckpt", weights_only=False)
     # right after the poisoned step: the weights of step 4 (D's step of that batch undone, G's step skipped)
     assert poison.state_after.keys() == saved["state_dict"].keys()
@@ -125,6 +134,15 @@ def test_mode_collapse_alarm_warns_and_stops(tmp_path: Path) -> None:
     assert trainer.global_step == 2  # stopped at the first check
     assert alarm.real_diversity == pytest.approx(1.3, abs=0.2)  # points on a unit ring: about 4/pi apart
     assert float(trainer.callback_metrics["health/diversity_ratio"]) < 0.5
+
+
+def test_mode_collapse_alarm_waits_for_the_first_generator_step(tmp_path: Path) -> None:
+    # n_critic 2: the first batch has a D step only, at global step 0
+    model = _collapse(GAN(data_shape=(2,), latent_dim=2, hidden_dims=(8, 8), lr_g=1e-12, n_critic=2, seed=0))
+    alarm = ModeCollapseAlarm(num_samples=32, every_n_steps=2, stop=True)
+    with pytest.warns(UserWarning, match="ModeCollapseAlarm: at step 2 "):
+        trainer, _ = _ring_fit(tmp_path, [alarm], model=model, max_steps=10)
+    assert trainer.global_step == 2
 
 
 def test_mode_collapse_alarm_is_quiet_for_a_diverse_generator(tmp_path: Path, recwarn: pytest.WarningsRecorder) -> None:

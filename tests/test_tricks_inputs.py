@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 import torch
 from trick_steps import (
@@ -154,7 +156,7 @@ def test_diffaugment_augments_real_and_fake_in_d_step_and_fake_in_g_step() -> No
     gstep = g_step(module)
     before = snapshot(gstep)
     run_g_step(module, [callback], gstep)
-    assert changed_fields(before, gstep) - {"loss", "fake_out"} == {"fake"}
+    assert changed_fields(before, gstep) - {"loss", "fake_out", "adversarial_loss"} == {"fake"}
     assert gstep.fake.grad_fn is not None  # G is trained through the augmentation
 
 
@@ -172,14 +174,21 @@ def test_ada_with_p_zero_changes_no_input() -> None:
     assert changed_fields(before, step) == set()
 
 
-@pytest.mark.parametrize(("sign", "expected_p"), [(1.0, 0.5 + 12 / 1200), (-1.0, 0.5 - 12 / 1200)])
-def test_ada_moves_p_with_the_sign_of_d_on_reals(sign: float, expected_p: float) -> None:
+def processes(count: int) -> SimpleNamespace:
+    """A trainer whose strategy sums over ``count`` processes that all saw the same as this one."""
+    return SimpleNamespace(strategy=SimpleNamespace(reduce=lambda tensor, reduce_op: tensor * count))
+
+
+@pytest.mark.parametrize("count", [1, 2])
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_ada_moves_p_with_the_sign_of_d_on_reals_seen_by_all_processes(sign: float, count: int) -> None:
     module = tiny_gan()
     ada = ADA(initial_p=0.5, interval=2, speed_images=1200)
-    for _ in range(2):  # two D steps of 6 reals: one adjustment by 12 / 1200
+    for _ in range(2):  # two D steps of 6 reals in each process: one adjustment by count * 12 / 1200
         step = d_step(module)
         step.real_out = torch.full((6,), sign)
-        ada.on_discriminator_loss(None, module, step)
+        ada.on_discriminator_loss(processes(count), module, step)
+    expected_p = 0.5 + sign * count * 12 / 1200
     assert ada.p == pytest.approx(expected_p)
     assert ada.last_rt == sign
     assert float(step.logs["train/ada_p"]) == pytest.approx(expected_p)
@@ -187,11 +196,9 @@ def test_ada_moves_p_with_the_sign_of_d_on_reals(sign: float, expected_p: float)
 
 def test_ada_p_stays_in_bounds_and_round_trips_through_its_state() -> None:
     ada = ADA(initial_p=0.0, interval=1, speed_images=1, max_p=0.8)
-    ada._images = 5
-    ada.adjust(-1.0)
+    ada.adjust(-1.0, images=5)
     assert ada.p == 0.0
-    ada._images = 5
-    ada.adjust(1.0)
+    ada.adjust(1.0, images=5)
     assert ada.p == 0.8
     restored = ADA()
     restored.load_state_dict(ada.state_dict())

@@ -36,6 +36,7 @@ def test_slerp_keeps_the_norm_and_linear_passes_through_the_midpoint() -> None:
     linear = interpolate(a, b, t, "linear")
     assert torch.allclose(linear[2], torch.tensor([1.5, 1.5]))
     assert torch.allclose(interpolate(a, 2 * a, t, "slerp"), interpolate(a, 2 * a, t, "linear"))  # parallel
+    assert torch.allclose(interpolate(a, -a, t, "slerp"), interpolate(a, -a, t, "linear"))  # opposite
 
 
 def test_latent_interpolation_rows_run_between_the_chosen_endpoints(tmp_path: Path) -> None:

@@ -76,16 +76,22 @@ class ADA(GANCallback):
         self._images += step.real.shape[0]
         self._d_steps += 1
         if self._d_steps % self.interval == 0:
-            self.adjust(float(self._sign_sum) / self._outputs)
+            self.adjust(*self._totals(trainer, step.real.device))
         device = step.real.device
         step.logs["train/ada_p"] = torch.tensor(self.p, device=device)
         if self.last_rt is not None:
             step.logs["train/ada_rt"] = torch.tensor(self.last_rt, device=device)
 
-    def adjust(self, rt: float) -> None:
-        """Move ``p`` toward holding ``r_t`` at the target, by the images seen since the last adjustment."""
+    def _totals(self, trainer: L.Trainer, device: torch.device) -> tuple[float, int]:
+        """r_t and the images seen since the last adjustment, summed over all processes (so p is the same in each)."""
+        counts = torch.tensor([float(self._sign_sum), self._outputs, self._images], device=device)
+        sign_sum, outputs, images = trainer.strategy.reduce(counts, reduce_op="sum").tolist()
+        return sign_sum / outputs, round(images)
+
+    def adjust(self, rt: float, images: int) -> None:
+        """Move ``p`` toward holding ``r_t`` at the target, by the ``images`` seen since the last adjustment."""
         direction = (rt > self.target) - (rt < self.target)
-        self.p = min(self.max_p, max(0.0, self.p + direction * self._images / self.speed_images))
+        self.p = min(self.max_p, max(0.0, self.p + direction * images / self.speed_images))
         self.last_rt = rt
         self._sign_sum, self._outputs, self._images = 0.0, 0, 0
 

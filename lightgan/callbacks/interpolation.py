@@ -8,6 +8,7 @@ through the low-norm middle, which G never saw in training.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -31,7 +32,9 @@ def interpolate(start: Tensor, end: Tensor, fractions: Tensor, method: Method = 
         return linear
     cos = torch.dot(start, end) / (start.norm() * end.norm()).clamp_min(1e-12)
     omega = torch.arccos(cos.clamp(-1.0, 1.0))
-    if omega.abs() < 1e-6:  # parallel vectors: slerp and lerp coincide
+    if omega < 1e-6:  # parallel vectors: slerp and lerp coincide
+        return linear
+    if math.pi - omega < 1e-6:  # opposite vectors: no single great circle joins them; slerp's formula gives 0
         return linear
     return (torch.sin((1 - t) * omega) * start + torch.sin(t * omega) * end) / torch.sin(omega)
 

@@ -63,7 +63,8 @@ class ModeCollapseAlarm(L.Callback):
 
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: Any, *args: Any) -> None:
         step = trainer.global_step
-        if self.real_diversity is None or step % self.every_n_steps or step == self._last_step_checked:
+        # step 0: G is untrained (with n_critic > 1 several batches pass before its first update)
+        if self.real_diversity is None or step == 0 or step % self.every_n_steps or step == self._last_step_checked:
             return
         self._last_step_checked = step
         ratio = self.check(pl_module)
@@ -73,8 +74,9 @@ class ModeCollapseAlarm(L.Callback):
                 f"ModeCollapseAlarm: at step {step} the samples' mean pairwise distance is {ratio:.3f} of the real "
                 f"data's (alarm below {self.fraction}): the generator may be collapsing."
             )
-            if self.stop:
-                trainer.should_stop = True
+        # each process measured against its own shard of real data; all stop if any raised the alarm
+        if self.stop and trainer.strategy.reduce_boolean_decision(ratio < self.fraction, all=False):
+            trainer.should_stop = True
 
     def check(self, pl_module: Any) -> float:
         """Generated / real mean pairwise distance, now."""

@@ -29,7 +29,8 @@ class NaNGuard(GANCallback):
     Args:
         action: ``stop`` raises an error naming the loss, its non-finite parts and the step;
             ``restore`` loads the weights and optimizer states of the newest checkpoint, skips
-            the step and goes on with fresh data and noise.
+            the step (and what runs after it: EMA updates, BEGAN's k_t, ...) and goes on with
+            fresh data and noise. Under DDP every process takes the same action.
         max_restores: with ``restore``, stop after this many restores in one run.
     """
 
@@ -51,9 +52,14 @@ class NaNGuard(GANCallback):
             return
         name, step = self._pending
         self._pending = None
-        if bool(torch.isfinite(step.loss.detach()).all()):
+        locally_bad = not bool(torch.isfinite(step.loss.detach()).all())
+        # every process decides together: gradients were averaged, so one bad process spoils all
+        if not trainer.strategy.reduce_boolean_decision(locally_bad, all=False):
             return
-        message = self._describe(trainer, pl_module, name, step)
+        if locally_bad:
+            message = self._describe(trainer, pl_module, name, step)
+        else:
+            message = f"{name} is not finite in another process at generator step {trainer.global_step}"
         if self.action == "stop" or self.restores >= self.max_restores:
             hint = "" if self.action == "stop" else f" (gave up after {self.restores} restores)"
             raise NonFiniteLossError(
@@ -64,6 +70,7 @@ class NaNGuard(GANCallback):
         if path is None:
             raise NonFiniteLossError(f"{message}, and there is no checkpoint yet to restore.")
         self._restore(trainer, pl_module, path, optimizer)
+        step.skipped = True
         self.restores += 1
         rank_zero_warn(f"NaNGuard: {message}; restored weights and optimizer states from {path} and skipped the step.")
 

@@ -303,8 +303,9 @@ class GANModule(L.LightningModule):
         self.manual_backward(step.loss)
         self._step_without_counting(opt_d)
         self.untoggle_optimizer(opt_d)
-        self.after_discriminator_step(step)
-        self._call_hooks("on_after_discriminator_step")
+        if not step.skipped:
+            self.after_discriminator_step(step)
+            self._call_hooks("on_after_discriminator_step")
         return step
 
     def _generator_update(self, batch: Batch, opt_g: LightningOptimizer) -> GeneratorStep:
@@ -320,8 +321,9 @@ class GANModule(L.LightningModule):
         self.manual_backward(step.loss)
         opt_g.step()  # the one optimizer step Lightning counts: global_step == generator steps
         self.untoggle_optimizer(opt_g)
-        self.after_generator_step(step)
-        self._call_hooks("on_after_generator_step")
+        if not step.skipped:
+            self.after_generator_step(step)
+            self._call_hooks("on_after_generator_step")
         return step
 
     def _step_without_counting(self, optimizer: LightningOptimizer) -> None:
