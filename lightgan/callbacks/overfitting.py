@@ -42,7 +42,9 @@ class DiscriminatorOverfitting(GANCallback):
 
     Held-out reals are judged by D in training mode (batch norm on batch statistics, running
     statistics untouched), as the training reals were; in eval mode the gap would mostly measure
-    the difference between batch and running statistics.
+    the difference between batch and running statistics. They are not augmented: with ADA,
+    DiffAugment or instance noise the training reals D judged were, so the gap also measures
+    the augmentation. Under DDP the values are averaged over processes.
     """
 
     def __init__(self) -> None:
@@ -95,5 +97,5 @@ class DiscriminatorOverfitting(GANCallback):
         }
         if train != fake:
             metrics["health/r_v"] = (train - val) / (train - fake)
-        pl_module.log_dict(metrics, on_step=False, on_epoch=True)
+        pl_module.log_dict(metrics, on_step=False, on_epoch=True, sync_dist=True)
         self._reset()
