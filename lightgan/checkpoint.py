@@ -19,8 +19,11 @@ def load_gan(path: str | Path, map_location: str | torch.device = "cpu") -> GANM
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"Checkpoint {path} does not exist. Runs keep theirs in runs/<name>/version_N/checkpoints/.")
-    checkpoint = torch.load(path, map_location="cpu", mmap=True, weights_only=False)
-    info = checkpoint.get("lightgan")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", mmap=True, weights_only=False)
+    except Exception as exc:  # a text file, a truncated download, ...: name the file, not the unpickler's insides
+        raise ConfigError(f"{path} is not a readable checkpoint ({type(exc).__name__}: {exc}).") from exc
+    info = checkpoint.get("lightgan") if isinstance(checkpoint, dict) else None
     if not info:
         raise ConfigError(f"{path} was not written by a lightgan model (no 'lightgan' entry in the checkpoint).")
     cls = import_object(info["class_path"])

@@ -96,6 +96,8 @@ class LightGANCLI(LightningCLI):
 
     def before_instantiate_classes(self) -> None:
         cfg = self.config[self.subcommand]
+        # config.yaml records the command as given: re-running it starts a new version, not this one again
+        self._config_as_given = cfg.clone()
         run_dir = self._resolve_run_dir(cfg)
         cfg.trainer.default_root_dir = str(run_dir)
         os.environ[RUN_DIR_ENV] = str(run_dir)
@@ -156,6 +158,9 @@ class LightGANCLI(LightningCLI):
 
     def instantiate_trainer(self, **kwargs: Any) -> Any:
         trainer = super().instantiate_trainer(**kwargs)
+        for callback in trainer.callbacks:
+            if isinstance(callback, SaveConfigCallback):
+                callback.config = self._config_as_given
         if self.subcommand == "fit":
             self._add_default_callbacks(trainer.callbacks)
         elif self.subcommand == "predict" and not any(isinstance(cb, BasePredictionWriter) for cb in trainer.callbacks):
@@ -167,7 +172,8 @@ class LightGANCLI(LightningCLI):
     def _add_default_callbacks(self, callbacks: list[Callback]) -> None:
         from lightgan.callbacks.samples import FixedNoiseSamples
 
-        checkpoint_dir = str(self.run_dir / "checkpoints")
+        # the real path, as ModelCheckpoint makes it: resuming restores last_model_path only if they match
+        checkpoint_dir = os.path.realpath(self.run_dir / "checkpoints")
         checkpoints = [cb for cb in callbacks if isinstance(cb, ModelCheckpoint)]
         for cb in checkpoints:
             if cb.dirpath is None:

@@ -74,8 +74,9 @@ class WandbAutoModeLogger(WandbLogger):
     """
 
     def __init__(self, mode: WandbMode = "auto", probe_timeout: float = 3.0, **kwargs: Any) -> None:
+        if kwargs.pop("offline", False) and mode == "auto":  # WandbLogger's own switch, kept out of its hands
+            mode = "offline"  # (WandbLogger(offline=True) rewrites WANDB_MODE for the whole process)
         resolved, reason = resolve_wandb_mode(mode, probe_timeout)
-        kwargs.pop("offline", None)  # WandbLogger(offline=True) rewrites WANDB_MODE for the whole process
         save_dir = kwargs.get("save_dir") or kwargs.get("dir")
         if save_dir:
             # wandb looks for the git repository (to record the commit) from this folder

@@ -26,18 +26,32 @@ def _versions(base: Path) -> list[tuple[int, Path]]:
 
 
 def next_version_dir(base: Path) -> Path:
+    """Claims ``base/version_N`` for a new run by creating it, so runs started together get different ones."""
     versions = _versions(base)
-    return base / f"version_{versions[-1][0] + 1 if versions else 0}"
+    number = versions[-1][0] + 1 if versions else 0
+    base.mkdir(parents=True, exist_ok=True)
+    while True:
+        try:
+            (base / f"version_{number}").mkdir()
+            return base / f"version_{number}"
+        except FileExistsError:
+            number += 1
+
+
+def _newest_last_checkpoint(checkpoints: Path) -> Path | None:
+    # last.ckpt, or last-v1.ckpt etc. when Lightning found last.ckpt belonging to an earlier state
+    found = [path for path in checkpoints.glob("last*.ckpt") if path.is_file()]
+    return max(found, key=lambda path: path.stat().st_mtime_ns) if found else None
 
 
 def find_last_checkpoint(base: Path) -> Path | None:
-    """``base/checkpoints/last.ckpt`` or that of the newest ``base/version_N`` that has one."""
-    direct = base / "checkpoints" / "last.ckpt"
-    if direct.is_file():
+    """The newest ``last*.ckpt`` in ``base/checkpoints``, else in the newest ``base/version_N`` that has one."""
+    direct = _newest_last_checkpoint(base / "checkpoints")
+    if direct is not None:
         return direct
     for _, version_dir in reversed(_versions(base)):
-        candidate = version_dir / "checkpoints" / "last.ckpt"
-        if candidate.is_file():
+        candidate = _newest_last_checkpoint(version_dir / "checkpoints")
+        if candidate is not None:
             return candidate
     return None
 

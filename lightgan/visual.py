@@ -61,7 +61,7 @@ def save_png(image: np.ndarray, path: str | Path) -> Path:
     """Write atomically, so a viewer never sees half a file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial.png")
+    partial = path.with_name(f"{path.stem}.partial{path.suffix}")  # the suffix tells PIL the format
     Image.fromarray(image).save(partial)
     partial.replace(path)
     return path

@@ -10,6 +10,7 @@ import yaml
 from helpers import NO_LOGGER, QUIET, TINY_RING, fit
 
 from lightgan.cli import main
+from lightgan.run_dir import next_version_dir
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
@@ -85,6 +86,29 @@ def test_runs_are_versioned_and_last_resumes_the_newest(tmp_path: Path) -> None:
     assert resumed.run_dir == second.run_dir and resumed.trainer.global_step == 4
     assert (second.run_dir / "config.yaml").is_file()
     assert sorted(p.name for p in (second.run_dir / "samples").glob("*.png"))
+
+
+def test_resuming_through_a_differently_spelled_path_keeps_last_ckpt_current(tmp_path: Path) -> None:
+    first = fit(*TINY_RING, "--trainer.max_steps=2")
+    absolute = (tmp_path / first.run_dir / "checkpoints" / "last.ckpt").resolve()
+    resumed = fit(*TINY_RING, "--trainer.max_steps=4", f"--ckpt_path={absolute}")
+    assert resumed.trainer.global_step == 4
+    assert [p.name for p in (first.run_dir / "checkpoints").glob("last*.ckpt")] == ["last.ckpt"]
+    assert torch.load(absolute, weights_only=False)["global_step"] == 4
+
+
+def test_config_yaml_reruns_as_a_new_version(tmp_path: Path) -> None:
+    first = fit(*TINY_RING, "--trainer.max_steps=2")
+    saved = yaml.safe_load((first.run_dir / "config.yaml").read_text())
+    assert saved["trainer"]["default_root_dir"] is None and saved["ckpt_path"] is None
+    checkpoint = first.run_dir / "checkpoints" / "last.ckpt"
+    before = checkpoint.stat().st_mtime_ns
+    again = fit(f"--config={first.run_dir / 'config.yaml'}", "--trainer.max_steps=2")
+    assert again.run_dir != first.run_dir and checkpoint.stat().st_mtime_ns == before
+
+
+def test_runs_started_together_claim_different_versions(tmp_path: Path) -> None:
+    assert [next_version_dir(tmp_path / "runs" / "x").name for _ in range(3)] == ["version_0", "version_1", "version_2"]
 
 
 TINY_OVERRIDES = {

@@ -108,3 +108,12 @@ def test_find_images_skips_hidden_and_other_files(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("not an image")
     found = [path.relative_to(tmp_path).as_posix() for path in find_images(tmp_path)]
     assert found == ["a/1.jpg", "b/2.PNG", "c.jpeg"]
+
+
+def test_find_images_follows_linked_class_folders_once(tmp_path: Path) -> None:
+    write_image(tmp_path / "elsewhere" / "cat" / "1.png", 8, 8)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "cat").symlink_to(tmp_path / "elsewhere" / "cat", target_is_directory=True)
+    (tmp_path / "data" / "cat" / "loop").symlink_to(tmp_path / "data", target_is_directory=True)
+    found = [path.relative_to(tmp_path / "data").as_posix() for path in find_images(tmp_path / "data")]
+    assert found == ["cat/1.png"]

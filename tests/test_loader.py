@@ -37,6 +37,7 @@ def test_resumes_mid_epoch_at_the_next_unseen_batch() -> None:
 
     resumed = ResumableLoader(dataset(), 10, seed=99)  # the checkpointed seed wins
     resumed.load_state_dict(state)
+    assert resumed.state_dict() == state  # saved again before its first batch: still the restored position
     assert seen + labels_of(resumed) + labels_of(resumed) == expected
 
 

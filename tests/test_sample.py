@@ -39,6 +39,11 @@ def test_sample_writes_a_grid_and_is_reproducible(dcgan_checkpoint: Path) -> Non
     assert np.array_equal(a, b) and not np.array_equal(a, c)
 
 
+def test_sample_writes_a_jpeg_when_asked(dcgan_checkpoint: Path) -> None:
+    assert main(["sample", "--ckpt", str(dcgan_checkpoint), "--n", "4", "--out", "grid.jpg"]) == 0
+    assert Image.open("grid.jpg").format == "JPEG" and not list(Path().glob("*partial*"))
+
+
 def test_sample_writes_the_raw_tensor(dcgan_checkpoint: Path) -> None:
     assert main(["sample", "--ckpt", str(dcgan_checkpoint), "--n", "10", "--out", "out/samples.pt"]) == 0
     samples = torch.load("out/samples.pt")
@@ -61,6 +66,9 @@ def test_sample_of_2d_data_is_a_scatter_plot() -> None:
         (["--label", "3"], "need a conditional model"),
         (["--n", "0"], "--n must be at least 1"),
         (["--out", "x.gif"], "must end in .png, .jpg or .pt"),
+        (["--labels", "a,b"], "give class numbers separated by commas"),
+        (["--labels", ","], "give class numbers separated by commas"),
+        (["--device", "gpu"], "--device 'gpu' is not a device"),
     ],
 )
 def test_sample_rejects_bad_input(dcgan_checkpoint: Path, args: list[str], message: str, capsys) -> None:
@@ -71,3 +79,9 @@ def test_sample_rejects_bad_input(dcgan_checkpoint: Path, args: list[str], messa
 def test_missing_checkpoint_is_named(capsys) -> None:
     assert main(["sample", "--ckpt", "nope.ckpt"]) == 2
     assert "Checkpoint nope.ckpt does not exist" in capsys.readouterr().err
+
+
+def test_a_file_that_is_not_a_checkpoint_is_named(capsys) -> None:
+    Path("notes.ckpt").write_text("not a checkpoint")
+    assert main(["sample", "--ckpt", "notes.ckpt"]) == 2
+    assert "notes.ckpt is not a readable checkpoint" in capsys.readouterr().err

@@ -44,6 +44,14 @@ def test_key_and_reachable_server_goes_online(monkeypatch: pytest.MonkeyPatch) -
     assert resolve_wandb_mode("auto", 1)[0] == "online"
 
 
+def test_offline_true_is_honoured_even_when_online_is_possible(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("WANDB_MODE")
+    monkeypatch.setenv("WANDB_API_KEY", "x" * 40)
+    monkeypatch.setattr(loggers, "wandb_reachable", lambda timeout: True)
+    logger = loggers.WandbAutoModeLogger(offline=True, save_dir=str(tmp_path))
+    assert logger._wandb_init["mode"] == "offline"
+
+
 def _wait_for_record(path: Path, needle: bytes, timeout: float = 30.0) -> bytes:
     """W&B's service process writes the offline log; on a loaded machine it may trail ``finish()``."""
     deadline = time.monotonic() + timeout

@@ -34,12 +34,22 @@ def build_parser(prog: str = "lightgan sample") -> argparse.ArgumentParser:
     return parser
 
 
+def _class_list(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        values = []
+    if not values:
+        raise ConfigError(f"--labels {text!r}: give class numbers separated by commas, e.g. --labels 0,1,2.")
+    return values
+
+
 def _labels(args: argparse.Namespace, num_classes: int, conditional: bool) -> torch.Tensor | None:
     if args.label is None and args.labels is None:
         return None
+    values = [args.label] if args.label is not None else _class_list(args.labels)
     if not conditional:
         raise ConfigError("--label/--labels need a conditional model; this checkpoint's generator takes no labels.")
-    values = [args.label] if args.label is not None else [int(v) for v in args.labels.split(",") if v.strip()]
     bad = [v for v in values if not 0 <= v < num_classes]
     if bad:
         raise ConfigError(f"label(s) {bad} out of range: this model knows classes 0..{num_classes - 1}.")

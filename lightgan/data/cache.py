@@ -25,7 +25,6 @@ from typing import Any, Literal
 import numpy as np
 import torch
 from lightning.pytorch.utilities import rank_zero_info
-from PIL import Image
 from torch import Tensor
 from torch.utils.data import DataLoader
 
@@ -34,8 +33,6 @@ from lightgan.errors import DatasetError
 
 CACHE_FORMAT = 1
 BadImagePolicy = Literal["skip", "raise"]
-#: What a broken, truncated, missing or oversized image file raises while being decoded.
-_UNREADABLE = (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError)
 _DECODE_CHUNK = 32
 
 
@@ -144,7 +141,7 @@ class _DecodeJob(torch.utils.data.Dataset):
     def __getitem__(self, i: int) -> tuple[int, DecodedImage | None, str]:
         try:
             return i, decode_image(self.files[i], self.spec), ""
-        except _UNREADABLE as exc:
+        except Exception as exc:  # PIL's format plugins raise all kinds of errors on malformed files
             return i, None, f"{type(exc).__name__}: {exc}"
 
 
@@ -154,7 +151,8 @@ def _as_list(items: list[Any]) -> list[Any]:
 
 def _decoded(files: Sequence[Path], spec: ImageSpec, workers: int) -> Iterator[tuple[int, DecodedImage | None, str]]:
     job = _DecodeJob(files, spec)
-    workers = min(workers, len(os.sched_getaffinity(0)), max(len(files) // _DECODE_CHUNK, 1))
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)  # Linux only
+    workers = min(workers, cpus, max(len(files) // _DECODE_CHUNK, 1))
     if workers == 0:
         yield from (job[i] for i in range(len(job)))
         return

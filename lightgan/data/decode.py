@@ -56,8 +56,13 @@ def find_images(folder: Path) -> list[Path]:
 
     Hidden entries include the ``.lightgan_cache`` folder and macOS ``._*`` resource files.
     """
-    found = []
-    for current, dirs, files in os.walk(folder):
+    found, seen = [], set()
+    for current, dirs, files in os.walk(folder, followlinks=True):  # class folders are often links to elsewhere
+        real = os.path.realpath(current)
+        if real in seen:  # a link back up the tree
+            dirs[:] = []
+            continue
+        seen.add(real)
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         found += [
             Path(current, name)

@@ -132,6 +132,9 @@ class ResumableLoader:
         )
 
     def state_dict(self) -> dict[str, Any]:
+        if self._resume is not None:  # restored but not iterated yet: the restored position is still the position
+            epoch, position = self._resume
+            return {"seed": self.sampler.seed, "epoch": epoch, "batches_consumed": position}
         return {"seed": self.sampler.seed, "epoch": self._epoch, "batches_consumed": self._position}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
