@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 from helpers import fit, last_checkpoint
 
 from lightgan.checkpoint import load_gan
@@ -68,3 +69,11 @@ def test_lsgan_targets_survive_a_checkpoint(mnist_root: Path) -> None:
     model = load_gan(last_checkpoint(cli.run_dir))
     assert type(model).__name__ == "LSGAN"
     assert (model.loss.a, model.loss.b, model.loss.c) == (-1.0, 1.0, 0.0)
+
+
+@pytest.mark.parametrize("name", ["pacgan2_ring", "pacgan2_grid", "pacgan4_grid"])
+def test_pacgan_configs_give_d_100_packs_a_step_as_the_paper(name: str) -> None:
+    config = yaml.safe_load((CONFIGS / f"{name}.yaml").read_text())
+    pack, data = config["model"]["init_args"]["pack"], config["data"]["init_args"]
+    assert data["batch_size"] == 100 * pack
+    assert data["num_samples"] // data["batch_size"] == 1000  # an epoch is 1,000 generator steps, as for the GAN
