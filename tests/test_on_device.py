@@ -58,3 +58,13 @@ def test_uint8_batches_become_floats_in_minus_one_one_after_transfer() -> None:
     dm = _ring()
     batch = dm.on_after_batch_transfer({"real": torch.tensor([[0, 255]], dtype=torch.uint8)}, 0)
     assert torch.equal(batch["real"], torch.tensor([[-1.0, 1.0]]))
+
+
+def test_processes_without_a_global_seed_shuffle_with_rank_zeros_seed() -> None:
+    dm = RingMixture(num_samples=64, val_samples=16, batch_size=16)  # no seed: each process has its own
+    dm.setup("fit")
+    strategy = SimpleNamespace(root_device=torch.device("cpu"), broadcast=lambda value: 1234)  # rank 0's seed
+    dm.trainer = SimpleNamespace(
+        strategy=strategy, global_rank=1, world_size=2, current_epoch=0, num_training_batches=2
+    )
+    assert dm.train_dataloader().sampler.seed == 1234

@@ -102,6 +102,9 @@ class GANDataModule(L.LightningDataModule):
             raise RuntimeError(f"{type(self).__name__}.setup() did not create this split")
         trainer = self.trainer
         seed = self.seed if self.seed is not None else torch.initial_seed() % 2**31
+        if self.seed is None and trainer is not None and trainer.world_size > 1:
+            # without a global seed each process has its own: shards of one permutation need one seed
+            seed = trainer.strategy.broadcast(seed)
         device = trainer.strategy.root_device if trainer else torch.device("cpu")
         in_memory = isinstance(dataset, InMemoryDataset)
         if in_memory and self.on_device and device.type != "cpu":
