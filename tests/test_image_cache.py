@@ -90,6 +90,8 @@ def test_unreadable_images_are_skipped_with_one_warning_each_and_a_count(folder:
         str(folder / "4.png"),
     ]
     assert _load(folder, cache_file).sources.tolist() == [0, 2, 3, 5]  # reused, same rows
+    with pytest.raises(DatasetError, match=r"cannot read the image .*1\.png \(2 unreadable in all"):
+        _load(folder, cache_file, on_bad_image="raise")  # the cache built with skip does not hide them
 
 
 def test_unreadable_image_can_stop_the_run(folder: Path) -> None:

@@ -93,6 +93,12 @@ def load_or_build(
     if cache_file is not None:
         cached = read_cache(cache_file, key, spec)
         if cached is not None:
+            if cached.skipped and on_bad_image == "raise":  # built earlier with skip
+                raise DatasetError(
+                    f"{name}: cannot read the image {cached.skipped[0]} ({len(cached.skipped):,} unreadable in all, "
+                    f"left out of the cache {cache_file}). Replace or delete the file(s), or set "
+                    "data.init_args.on_bad_image=skip to leave unreadable images out."
+                )
             note = f", {len(cached.skipped)} unreadable image(s) left out" if cached.skipped else ""
             rank_zero_info(f"{name}: {len(cached):,} images from the cache {cache_file}{note}")
             return cached
@@ -249,7 +255,7 @@ def _decode_into_file(
         }
         _meta_path(cache_file).unlink(missing_ok=True)  # never leave new pixels next to old metadata
         partial.replace(cache_file)
-        meta_partial = partial.with_suffix(".json-partial")
+        meta_partial = partial.with_name(partial.name + ".json")  # keeps the process id: builders may race
         meta_partial.write_text(json.dumps(meta))
         meta_partial.replace(_meta_path(cache_file))
     finally:

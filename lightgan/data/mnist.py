@@ -8,6 +8,7 @@ data root has none, so it trains with no download on machines that have that pac
 from __future__ import annotations
 
 import gzip
+import os
 import shutil
 from pathlib import Path
 from typing import Any, ClassVar
@@ -63,7 +64,7 @@ class _IDXDigits(GANDataModule):
                 rank_zero_info(f"{self.torchvision_class.__name__}: using the files in {folder}")
             self.raw_folder.mkdir(parents=True, exist_ok=True)
             for source, name in zip(sources, _IDX_FILES, strict=True):
-                partial = self.raw_folder / f"{name}.partial"
+                partial = self.raw_folder / f"{name}.partial-{os.getpid()}"  # several processes may extract
                 with gzip.open(source, "rb") as src, partial.open("wb") as dst:
                     shutil.copyfileobj(src, dst)
                 partial.replace(self.raw_folder / name)
