@@ -1,14 +1,17 @@
-"""In-memory datasets move to the training device once and are batched there (checked on the meta device)."""
+"""In-memory datasets move to the training device once and are batched there (checked on the meta device);
+how the training data is split between processes."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 
+import pytest
 import torch
 
 from lightgan.data.base import InMemoryDataset
 from lightgan.data.loader import ResumableLoader
 from lightgan.data.mixtures import RingMixture
+from lightgan.errors import ConfigError
 
 
 def _on(device: str) -> SimpleNamespace:
@@ -68,3 +71,14 @@ def test_processes_without_a_global_seed_shuffle_with_rank_zeros_seed() -> None:
         strategy=strategy, global_rank=1, world_size=2, current_epoch=0, num_training_batches=2
     )
     assert dm.train_dataloader().sampler.seed == 1234
+
+
+def test_fewer_samples_per_process_than_a_batch_is_a_clear_error() -> None:
+    dm = RingMixture(num_samples=48, val_samples=16, batch_size=32, seed=0)
+    dm.setup("fit")
+    dm.trainer = SimpleNamespace(
+        strategy=SimpleNamespace(root_device=torch.device("cpu")), global_rank=0, world_size=2, current_epoch=0,
+        num_training_batches=1,
+    )  # fmt: skip
+    with pytest.raises(ConfigError, match=r"48 training samples over 2 process\(es\) leave 24 per process, fewer "):
+        dm.train_dataloader()

@@ -124,7 +124,15 @@ class GANDataModule(L.LightningDataModule):
         )
 
     def train_dataloader(self) -> ResumableLoader:
-        return self._loader(self.train_set, train=True)
+        loader = self._loader(self.train_set, train=True)
+        if len(loader) == 0:  # drop_last: fewer samples per process than one batch
+            sampler = loader.sampler
+            raise ConfigError(
+                f"{type(self).__name__}: {sampler.size:,} training samples over {sampler.world_size} process(es) "
+                f"leave {sampler.per_rank:,} per process, fewer than one batch of {sampler.batch_size}. "
+                "Lower data.init_args.batch_size or use more data."
+            )
+        return loader
 
     def val_dataloader(self) -> ResumableLoader | list:
         return self._loader(self.val_set, train=False) if self.val_set is not None else []
