@@ -51,6 +51,16 @@ def test_chest_xray_one_set_and_rgb(tmp_path: Path) -> None:
         ChestXray(root=str(tmp_path), sets=())
 
 
+def test_chest_xray_sets_keep_caches_of_their_own(tmp_path: Path) -> None:
+    write_chest_xray(tmp_path, shenzhen=(2, 2), montgomery=(1, 1))
+    one = _ready(ChestXray, tmp_path, sets=("montgomery",))
+    both = _ready(ChestXray, tmp_path)
+    again = _ready(ChestXray, tmp_path, sets=("montgomery",))
+    assert len(one.train_set) == len(again.train_set) == 2 and len(both.train_set) == 6
+    assert one.decoded.path == again.decoded.path != both.decoded.path
+    assert one.decoded.path.is_file() and both.decoded.path.is_file()
+
+
 def test_chest_xray_warns_when_a_requested_set_is_absent(tmp_path: Path) -> None:
     write_chest_xray(tmp_path, shenzhen=(2, 2), montgomery=(0, 0))
     with pytest.warns(UserWarning, match="no montgomery images"):

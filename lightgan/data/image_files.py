@@ -164,7 +164,12 @@ class ImageFilesDataModule(GANDataModule):
         return self.decoded
 
     def _cache_file(self, folder: Path) -> Path | None:
-        stem = f"{self.dataset_name.lower()}-{self.spec.describe()}"
+        assert self.images is not None
+        # the folders the files come from: settings that pick other files (ChestXray's sets, ImageFolder's
+        # class_subfolders) get their own cache instead of replacing another's; a file added in place does not
+        folders = sorted({path.parent.relative_to(folder).as_posix() for path in self.images.files})
+        selection = hashlib.sha256("\n".join(folders).encode()).hexdigest()[:8]
+        stem = f"{self.dataset_name.lower()}-{self.spec.describe()}-{selection}"
         tag = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:10]
         if self.cache_dir is not None:
             candidates = [self.cache_dir / f"{stem}-{tag}.uint8"]
