@@ -111,6 +111,14 @@ def test_runs_started_together_claim_different_versions(tmp_path: Path) -> None:
     assert [next_version_dir(tmp_path / "runs" / "x").name for _ in range(3)] == ["version_0", "version_1", "version_2"]
 
 
+def test_an_lr_scheduler_from_the_command_line_steps_both_optimizers() -> None:
+    scheduler = '{"class_path": "torch.optim.lr_scheduler.StepLR", "init_args": {"step_size": 1, "gamma": 0.5}}'
+    cli = fit(*TINY_RING, "--trainer.max_steps=3", f"--model.init_args.lr_scheduler={scheduler}")
+    schedulers = [config.scheduler for config in cli.trainer.lr_scheduler_configs]
+    assert [s.last_epoch for s in schedulers] == [3, 3]
+    assert [s.get_last_lr()[0] for s in schedulers] == pytest.approx([2e-4 / 8, 2e-4 / 8])
+
+
 TINY_OVERRIDES = {
     "gan_mnist.yaml": ["--model.init_args.hidden_dims=[16, 16]"],
     "dcgan_mnist.yaml": ["--model.init_args.base_channels=4"],

@@ -113,6 +113,8 @@ class GANModule(L.LightningModule):
         resolved_loss = resolve_loss(loss)
         loss = loss_spec(loss)  # hparams stay plain data: checkpoints then load with weights_only=True
         self.save_hyperparameters()
+        # the CLI records callables in hparams as their config (class_path, init_args), not as callables
+        self.lr_scheduler_factory = lr_scheduler
         self.data_shape = tuple(int(s) for s in data_shape)
         self.num_classes = int(num_classes)
         self.latent_dim = latent_dim
@@ -460,9 +462,9 @@ class GANModule(L.LightningModule):
     def configure_optimizers(self) -> Any:
         opt_g = self._make_optimizer(self.generator_parameters(), self.hparams.lr_g, self.hparams.betas_g)
         opt_d = self._make_optimizer(self.discriminator_parameters(), self.hparams.lr_d, self.hparams.betas_d)
-        if self.hparams.lr_scheduler is None:
+        if self.lr_scheduler_factory is None:
             return [opt_g, opt_d]
-        return [opt_g, opt_d], [self.hparams.lr_scheduler(opt_g), self.hparams.lr_scheduler(opt_d)]
+        return [opt_g, opt_d], [self.lr_scheduler_factory(opt_g), self.lr_scheduler_factory(opt_d)]
 
     def _make_optimizer(self, params: Any, lr: float, betas: tuple[float, float]) -> torch.optim.Optimizer:
         kind, decay = self.hparams.optimizer, self.hparams.weight_decay
