@@ -107,7 +107,10 @@ class LightGANCLI(LightningCLI):
     def _run_name(self, cfg: Any) -> str:
         configs = cfg.get("config") or []
         if configs:
-            return Path(str(configs[-1])).stem
+            path = Path(str(configs[-1]))
+            if path.name == "config.yaml" and re.fullmatch(r"version_\d+", path.parent.name):
+                return path.parent.parent.name  # a run's own config.yaml: a new version of that run
+            return path.stem
         model = str(cfg.model.class_path).rsplit(".", 1)[-1]
         data = str(cfg.data.class_path).rsplit(".", 1)[-1] if cfg.get("data") else "data"
         return f"{model}_{data}".lower()

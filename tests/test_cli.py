@@ -104,7 +104,7 @@ def test_config_yaml_reruns_as_a_new_version(tmp_path: Path) -> None:
     checkpoint = first.run_dir / "checkpoints" / "last.ckpt"
     before = checkpoint.stat().st_mtime_ns
     again = fit(f"--config={first.run_dir / 'config.yaml'}", "--trainer.max_steps=2")
-    assert again.run_dir != first.run_dir and checkpoint.stat().st_mtime_ns == before
+    assert again.run_dir == first.run_dir.parent / "version_1" and checkpoint.stat().st_mtime_ns == before
 
 
 def test_runs_started_together_claim_different_versions(tmp_path: Path) -> None:
