@@ -35,6 +35,7 @@ from lightgan.run_dir import (
     find_last_checkpoint,
     inherited_run_dir,
     next_version_dir,
+    previous_wandb_run_id,
     run_dir_of_checkpoint,
 )
 
@@ -102,7 +103,7 @@ class LightGANCLI(LightningCLI):
         cfg.trainer.default_root_dir = str(run_dir)
         os.environ[RUN_DIR_ENV] = str(run_dir)
         self.run_dir = run_dir
-        self._place_logger(cfg, run_dir)
+        self._place_logger(cfg, run_dir, resuming=bool(cfg.get("ckpt_path")))
 
     def _run_name(self, cfg: Any) -> str:
         configs = cfg.get("config") or []
@@ -143,8 +144,9 @@ class LightGANCLI(LightningCLI):
         return base if explicit else next_version_dir(base)
 
     @staticmethod
-    def _place_logger(cfg: Any, run_dir: Path) -> None:
-        """Point loggers left at their default location into the run directory."""
+    def _place_logger(cfg: Any, run_dir: Path, *, resuming: bool) -> None:
+        """Point loggers left at their default location into the run directory; a resumed run
+        continues its W&B run."""
         loggers = cfg.trainer.get("logger")
         for logger in loggers if isinstance(loggers, list) else [loggers]:
             if not hasattr(logger, "class_path"):
@@ -156,6 +158,8 @@ class LightGANCLI(LightningCLI):
                     init.save_dir = str(run_dir.resolve())
                 if init.get("name") is None:
                     init.name = f"{run_dir.parent.name}/{run_dir.name}"
+                if resuming and init.get("id") is None:
+                    init.id = previous_wandb_run_id(run_dir)
             elif name in _LOGGERS_WITH_SAVE_DIR and init.get("save_dir") in (None, "."):
                 init.save_dir, init.name, init.version = str(run_dir), "", ""
 

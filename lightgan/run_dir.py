@@ -56,6 +56,15 @@ def find_last_checkpoint(base: Path) -> Path | None:
     return None
 
 
+def previous_wandb_run_id(run_dir: Path) -> str | None:
+    """The id of the newest W&B run in ``run_dir/wandb`` (folders ``run-<time>-<id>``, ``offline-run-<time>-<id>``)."""
+    runs = [path for path in (run_dir / "wandb").glob("*run-*-*") if path.is_dir()]
+    if not runs:
+        return None
+    newest = max(runs, key=lambda path: path.name.split("run-", 1)[1])
+    return newest.name.rsplit("-", 1)[1]
+
+
 def run_dir_of_checkpoint(ckpt: Path) -> Path | None:
     return ckpt.parent.parent if ckpt.parent.name == "checkpoints" else None
 

@@ -74,3 +74,12 @@ def test_offline_run_records_metrics_config_and_sample_images(monkeypatch: pytes
     assert b"train/g_loss" in record and b"train/d_loss" in record
     assert b"RingMixture" in record and b"n_critic" in record  # the resolved CLI config
     assert (cli.run_dir / "config.yaml").is_file()
+
+
+def test_a_resumed_run_continues_its_wandb_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WANDB_MODE")
+    first = fit(*TINY_RING, "--trainer.max_steps=2", logger=True)
+    resumed = fit(*TINY_RING, "--trainer.max_steps=4", "--ckpt_path=last", logger=True)
+    assert resumed.run_dir == first.run_dir
+    ids = {path.name.rsplit("-", 1)[1] for path in (first.run_dir / "wandb").glob("offline-run-*")}
+    assert len(list((first.run_dir / "wandb").glob("offline-run-*"))) == 2 and len(ids) == 1
