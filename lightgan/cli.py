@@ -36,6 +36,7 @@ from lightgan.run_dir import (
     inherited_run_dir,
     next_version_dir,
     previous_wandb_run_id,
+    requeued_run_dir,
     run_dir_of_checkpoint,
 )
 
@@ -135,6 +136,10 @@ class LightGANCLI(LightningCLI):
             cfg.ckpt_path = str(found)
             rank_zero_info(f"lightgan: resuming from {found}")
             return run_dir_of_checkpoint(found) or base
+        requeued = None if (ckpt or explicit) else requeued_run_dir(base)
+        if requeued is not None:
+            rank_zero_info(f"lightgan: requeued SLURM job, continuing {requeued} from its HPC checkpoint")
+            return requeued
         if ckpt:
             if not Path(ckpt).is_file():
                 raise ConfigError(f"--ckpt_path {ckpt} does not exist.")

@@ -25,10 +25,24 @@ def _versions(base: Path) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
+def _launcher_rank() -> int:
+    """This process's global rank when a launcher (torchrun, srun, mpirun) started every process."""
+    for name in ("RANK", "SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK"):
+        if os.environ.get(name, "").isdigit():
+            return int(os.environ[name])
+    return 0
+
+
 def next_version_dir(base: Path) -> Path:
-    """Claims ``base/version_N`` for a new run by creating it, so runs started together get different ones."""
+    """Claims ``base/version_N`` for a new run by creating it, so runs started together get different ones.
+
+    Processes of one run that a launcher started besides rank 0 claim nothing: only rank 0
+    writes, and Lightning sends its checkpoint folder to the others.
+    """
     versions = _versions(base)
     number = versions[-1][0] + 1 if versions else 0
+    if _launcher_rank() != 0:
+        return base / f"version_{number}"
     base.mkdir(parents=True, exist_ok=True)
     while True:
         try:
@@ -53,6 +67,20 @@ def find_last_checkpoint(base: Path) -> Path | None:
         candidate = _newest_last_checkpoint(version_dir / "checkpoints")
         if candidate is not None:
             return candidate
+    return None
+
+
+def requeued_run_dir(base: Path) -> Path | None:
+    """In a SLURM job that was requeued, the newest ``base/version_N`` holding Lightning's ``hpc_ckpt_*.ckpt``.
+
+    Lightning saves that checkpoint when SLURM signals the end of the time limit and resumes from
+    it in the requeued job, but only if the job writes into the same folder again.
+    """
+    if os.environ.get("SLURM_RESTART_COUNT", "0") in ("", "0"):
+        return None
+    for _, version_dir in reversed(_versions(base)):
+        if any(version_dir.glob("hpc_ckpt_*.ckpt")):
+            return version_dir
     return None
 
 

@@ -10,7 +10,7 @@ import yaml
 from helpers import NO_LOGGER, QUIET, TINY_RING, fit
 
 from lightgan.cli import main
-from lightgan.run_dir import next_version_dir
+from lightgan.run_dir import next_version_dir, requeued_run_dir
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
@@ -107,8 +107,23 @@ def test_config_yaml_reruns_as_a_new_version(tmp_path: Path) -> None:
     assert again.run_dir == first.run_dir.parent / "version_1" and checkpoint.stat().st_mtime_ns == before
 
 
-def test_runs_started_together_claim_different_versions(tmp_path: Path) -> None:
+def test_a_requeued_slurm_job_continues_the_run_with_the_hpc_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = tmp_path / "runs" / "x"
+    for n in range(3):
+        (base / f"version_{n}").mkdir(parents=True)
+    (base / "version_1" / "hpc_ckpt_1.ckpt").touch()
+    assert requeued_run_dir(base) is None  # a first launch
+    monkeypatch.setenv("SLURM_RESTART_COUNT", "1")
+    assert requeued_run_dir(base) == base / "version_1"
+
+
+def test_runs_started_together_claim_different_versions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert [next_version_dir(tmp_path / "runs" / "x").name for _ in range(3)] == ["version_0", "version_1", "version_2"]
+    monkeypatch.setenv("SLURM_PROCID", "3")  # another process of a run that srun started
+    assert next_version_dir(tmp_path / "runs" / "x").name == "version_3"
+    assert not (tmp_path / "runs" / "x" / "version_3").exists()
 
 
 def test_an_lr_scheduler_from_the_command_line_steps_both_optimizers() -> None:
