@@ -10,6 +10,7 @@ from PIL import Image
 
 from lightgan.checkpoint import load_gan
 from lightgan.cli import main
+from lightgan.commands import sample as sample_command
 
 
 @pytest.fixture
@@ -51,6 +52,15 @@ def test_sample_writes_the_raw_tensor(dcgan_checkpoint: Path) -> None:
     model = load_gan(dcgan_checkpoint)
     expected = model.sample(10, generator=torch.Generator().manual_seed(0))
     assert torch.equal(samples, expected)
+
+
+def test_sample_generates_in_chunks_with_the_same_result(dcgan_checkpoint: Path, monkeypatch) -> None:
+    monkeypatch.setattr(sample_command, "CHUNK", 3)
+    assert main(["sample", "--ckpt", str(dcgan_checkpoint), "--n", "10", "--out", "chunked.pt"]) == 0
+    expected = load_gan(dcgan_checkpoint).sample(10, generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(
+        torch.load("chunked.pt"), expected, atol=1e-6
+    )  # convolution sums may round differently per batch size
 
 
 def test_sample_of_2d_data_is_a_scatter_plot() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -56,6 +57,23 @@ def _labels(args: argparse.Namespace, num_classes: int, conditional: bool) -> to
     return torch.tensor(values, dtype=torch.long).repeat(-(-args.n // len(values)))[: args.n]
 
 
+#: Samples generated per forward pass: any --n fits in memory, and the output does not depend on it.
+CHUNK = 256
+
+
+@torch.no_grad()
+def generate(model: Any, n: int, labels: torch.Tensor | None, rng: torch.Generator, use_ema: bool) -> torch.Tensor:
+    """``model.sample(n, labels, generator=rng)``, computed ``CHUNK`` samples at a time."""
+    z = model.sample_noise(n, rng)  # drawn in the order sample() draws them: the same output
+    labels = model.sample_labels(n, rng) if labels is None else labels
+    parts = []
+    for start in range(0, n, CHUNK):
+        part = slice(start, start + CHUNK)
+        chunk_labels = labels[part] if labels is not None else None
+        parts.append(model.sample(len(z[part]), labels=chunk_labels, z=z[part], use_ema=use_ema).cpu())
+    return torch.cat(parts)
+
+
 def run(args: argparse.Namespace) -> Path:
     if args.n < 1:
         raise ConfigError(f"--n must be at least 1, got {args.n}.")
@@ -65,7 +83,7 @@ def run(args: argparse.Namespace) -> Path:
     model = load_gan(args.ckpt, map_location=resolve_device(args.device))
     labels = _labels(args, model.num_classes, model.conditional)
     rng = torch.Generator().manual_seed(args.seed)  # noise drawn on the CPU: the same z on any device
-    samples = model.sample(args.n, labels=labels, generator=rng, use_ema=not args.no_ema).cpu()
+    samples = generate(model, args.n, labels, rng, use_ema=not args.no_ema)
     if out.suffix.lower() == ".pt":
         out.parent.mkdir(parents=True, exist_ok=True)
         torch.save(samples, out)
