@@ -57,7 +57,7 @@ def _labels(args: argparse.Namespace, num_classes: int, conditional: bool) -> to
     return torch.tensor(values, dtype=torch.long).repeat(-(-args.n // len(values)))[: args.n]
 
 
-#: Samples generated per forward pass: any --n fits in memory, and the output does not depend on it.
+#: Samples generated per forward pass: any --n fits in memory (the output depends on it only by float rounding).
 CHUNK = 256
 
 
