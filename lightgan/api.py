@@ -24,6 +24,7 @@ from lightgan.losses import (
     WassersteinLoss,
     broadcast_target,
 )
+from lightgan.models.backbone import BackboneGAN
 from lightgan.models.base import GANModule
 from lightgan.nets import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
 from lightgan.registry import PluginLoadWarning
@@ -31,6 +32,7 @@ from lightgan.regularizers import dragan_penalty, gradient_penalty, r1_penalty, 
 
 __all__ = [
     "AdversarialLoss",
+    "BackboneGAN",
     "ConfigError",
     "DCGANDiscriminator",
     "DCGANGenerator",
