@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import lightning as L
 import torch
 
 from lightgan.cli import LightGANCLI, run_lightning
@@ -25,6 +27,19 @@ TINY_RING = [
     "--data.init_args.val_samples=64",
     "--data.init_args.batch_size=32",
 ]
+
+
+def quiet_trainer(**kwargs: Any) -> L.Trainer:
+    """A CPU Trainer that writes and prints nothing of its own; ``kwargs`` add to or override that."""
+    defaults = dict(
+        accelerator="cpu",
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+    )
+    return L.Trainer(**{**defaults, **kwargs})
 
 
 def fit(*args: str, logger: bool = False) -> LightGANCLI:

@@ -6,6 +6,7 @@ from typing import Any
 import lightning as L
 import pytest
 import torch
+from helpers import quiet_trainer
 from lightning.pytorch.loggers import CSVLogger
 
 from lightgan.data import RingMixture
@@ -24,16 +25,7 @@ def tiny_data(**kwargs: Any) -> RingMixture:
 
 
 def trainer(**kwargs: Any) -> L.Trainer:
-    defaults = dict(
-        accelerator="cpu",
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-        limit_val_batches=0,
-    )
-    return L.Trainer(**{**defaults, **kwargs})
+    return quiet_trainer(**{"limit_val_batches": 0, **kwargs})
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from typing import Any
 import lightning as L
 import pytest
 import torch
+from helpers import quiet_trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from trick_steps import params_of, real_batch, tiny_dcgan, tiny_gan
 
@@ -22,12 +23,9 @@ from lightgan.models import GAN
 def _ring_fit(tmp_path: Path, callbacks: list[L.Callback], model: GAN | None = None, **trainer: Any) -> tuple:
     data = RingMixture(num_samples=320, val_samples=64, batch_size=32, sample_seed=0)
     model = model or GAN(data_shape=data.data_shape, latent_dim=2, hidden_dims=(8, 8), seed=0)
-    settings = dict(
-        max_steps=5, logger=False, enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
-        num_sanity_val_steps=0, limit_val_batches=0, default_root_dir=tmp_path, accelerator="cpu",
-    )  # fmt: skip
+    settings = dict(max_steps=5, limit_val_batches=0, default_root_dir=tmp_path)
     settings.update(trainer)
-    fitted = L.Trainer(callbacks=callbacks, **settings)
+    fitted = quiet_trainer(callbacks=callbacks, **settings)
     fitted.fit(model, data)
     return fitted, model
 

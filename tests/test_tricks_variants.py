@@ -9,6 +9,7 @@ from typing import Any
 import lightning as L
 import pytest
 import torch
+from helpers import quiet_trainer
 
 from lightgan import callbacks as C
 from lightgan import registry
@@ -58,11 +59,9 @@ def test_the_whole_stack_trains_with_every_variant(name: str, mnist_root: Path, 
     num_classes = data.num_classes if labelled else 0
     model = cls(data_shape=data.data_shape, num_classes=num_classes, latent_dim=16, seed=0, **_tiny_arguments(cls))
     tricks = _tricks(model.loss.uses_targets)
-    trainer = L.Trainer(
-        max_steps=3, callbacks=tricks, logger=False, enable_checkpointing=False, enable_progress_bar=False,
-        enable_model_summary=False, num_sanity_val_steps=0, limit_val_batches=1, val_check_interval=2,
-        default_root_dir=tmp_path, accelerator="cpu",
-    )  # fmt: skip
+    trainer = quiet_trainer(
+        max_steps=3, callbacks=tricks, limit_val_batches=1, val_check_interval=2, default_root_dir=tmp_path
+    )
     trainer.fit(model, data)
     assert trainer.global_step == 3
     assert all(bool(torch.isfinite(p).all()) for p in model.parameters())

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
-import lightning as L
 import pytest
 import torch
+from helpers import quiet_trainer
 from PIL import Image
 from trick_steps import ConditionalGAN, tiny_gan
 
@@ -98,10 +98,7 @@ def test_progress_gif_animates_every_grid_and_the_final_step(tmp_path: Path) -> 
     model = GAN(data_shape=data.data_shape, latent_dim=2, hidden_dims=(8, 8), seed=0)
     samples = FixedNoiseSamples(every_n_epochs=0, every_n_steps=2, num_points=100)
     gif = ProgressGIF(frame_ms=100)
-    trainer = L.Trainer(
-        max_steps=5, callbacks=[samples, gif], default_root_dir=tmp_path, logger=False, enable_checkpointing=False,
-        enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0, limit_val_batches=0,
-    )  # fmt: skip
+    trainer = quiet_trainer(max_steps=5, callbacks=[samples, gif], default_root_dir=tmp_path, limit_val_batches=0)
     trainer.fit(model, data)
     pngs = sorted((tmp_path / "samples").glob("*.png"))
     assert [p.name.split("-")[1] for p in pngs] == [f"step={s:07d}.png" for s in (2, 4, 5)]  # 5: drawn at the end

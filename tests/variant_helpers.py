@@ -8,6 +8,7 @@ from typing import Any
 
 import lightning as L
 import torch
+from helpers import quiet_trainer
 from torch import Tensor, nn
 
 from lightgan.data import MNIST, RingMixture
@@ -22,16 +23,7 @@ def tiny_ring(num_samples: int = 192, val_samples: int = 40, batch_size: int = 1
 
 
 def train(model: L.LightningModule, data: L.LightningDataModule, steps: int, *callbacks: L.Callback) -> L.Trainer:
-    trainer = L.Trainer(
-        max_steps=steps,
-        accelerator="cpu",
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-        callbacks=list(callbacks),
-    )
+    trainer = quiet_trainer(max_steps=steps, callbacks=list(callbacks))
     trainer.fit(model, data)
     return trainer
 
