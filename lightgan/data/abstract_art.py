@@ -12,15 +12,14 @@ from typing import Any
 
 from lightgan.data.decode import IMAGE_EXTENSIONS, find_images
 from lightgan.data.image_files import ImageFilesDataModule, ImageList
-from lightgan.data.kaggle import download_kaggle_dataset, manual_steps
-from lightgan.errors import DatasetNotFoundError
+from lightgan.data.kaggle import KaggleFetch, manual_steps
 
 KAGGLE_SLUG = "bryanb/abstract-art-gallery"
 GALLERY, GALLERY_2 = "Abstract_gallery", "Abstract_gallery_2"
 _EXAMPLE = f"{GALLERY}/{GALLERY}"
 
 
-class AbstractArt(ImageFilesDataModule):
+class AbstractArt(KaggleFetch, ImageFilesDataModule):
     """Abstract paintings in RGB, resized and centre-cropped (64 x 64 by default; 128 works too).
 
     Args:
@@ -31,6 +30,7 @@ class AbstractArt(ImageFilesDataModule):
     """
 
     subfolder = "abstract_art"
+    kaggle_slug = KAGGLE_SLUG
 
     def __init__(self, root: str = "data", include_gallery_2: bool = False, download: bool = True, **kwargs: Any):
         super().__init__(root=root, **kwargs)
@@ -52,19 +52,14 @@ class AbstractArt(ImageFilesDataModule):
             KAGGLE_SLUG, dest, _EXAMPLE
         )
 
-    def fetch(self) -> None:
-        if not self.download:
-            raise DatasetNotFoundError(self.missing_message())
-        dest = self.root / self.subfolder
-        download_kaggle_dataset(KAGGLE_SLUG, dest, dataset="AbstractArt", missing=self.missing_message())
-
     def list_images(self, folder: Path) -> ImageList:
         wanted = (GALLERY, GALLERY_2) if self.include_gallery_2 else (GALLERY,)
         galleries = _galleries(folder, wanted)
         if not galleries:
             return ImageList(find_images(folder))
-        files = [path for gallery in galleries for path in find_images(gallery)]
-        counts = ", ".join(f"{gallery.relative_to(folder)} {len(find_images(gallery)):,}" for gallery in galleries)
+        per_gallery = {gallery: find_images(gallery) for gallery in galleries}
+        files = [path for images in per_gallery.values() for path in images]
+        counts = ", ".join(f"{gallery.relative_to(folder)} {len(images):,}" for gallery, images in per_gallery.items())
         return ImageList(files, notes=[f"galleries: {counts}"])
 
 

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from lightgan.data.image_files import ImageFilesDataModule, ImageList
-from lightgan.data.kaggle import download_kaggle_dataset, manual_steps
-from lightgan.errors import ConfigError, DatasetNotFoundError
+from lightgan.data.kaggle import KaggleFetch, manual_steps
+from lightgan.errors import ConfigError
 
 KAGGLE_SLUG = "kmader/pulmonary-chest-xray-abnormalities"
 NLM_PAGE = "https://lhncbc.nlm.nih.gov/LHC-downloads/downloads.html#tuberculosis-image-data-sets"
@@ -31,7 +31,7 @@ _EXAMPLE = "ChinaSet_AllFiles/ChinaSet_AllFiles/CXR_png/CHNCXR_0001_0.png"
 XraySet = Literal["shenzhen", "montgomery"]
 
 
-class ChestXray(ImageFilesDataModule):
+class ChestXray(KaggleFetch, ImageFilesDataModule):
     """Grayscale chest X-rays; label 0 normal / 1 tuberculosis from the file name (two classes).
 
     Args:
@@ -43,6 +43,7 @@ class ChestXray(ImageFilesDataModule):
     """
 
     subfolder = "chest_xray"
+    kaggle_slug = KAGGLE_SLUG
 
     def __init__(
         self,
@@ -69,12 +70,6 @@ class ChestXray(ImageFilesDataModule):
             f"(nor in {self.root}). Either unzip ChinaSet_AllFiles.zip and NLM-MontgomeryCXRSet.zip from "
             f"{NLM_PAGE} there, or: " + manual_steps(KAGGLE_SLUG, dest, _EXAMPLE)
         )
-
-    def fetch(self) -> None:
-        if not self.download:
-            raise DatasetNotFoundError(self.missing_message())
-        dest = self.root / self.subfolder
-        download_kaggle_dataset(KAGGLE_SLUG, dest, dataset="ChestXray", missing=self.missing_message())
 
     def list_images(self, folder: Path) -> ImageList:
         prefixes = {PREFIXES[name] for name in self.sets}

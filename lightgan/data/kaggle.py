@@ -8,7 +8,9 @@ exactly how to get the files by hand and how to enable the download.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
 from lightning.pytorch.utilities import rank_zero_info
 
@@ -66,3 +68,24 @@ def download_kaggle_dataset(slug: str, dest: Path, *, dataset: str, missing: str
         raise DatasetNotFoundError(
             f"{missing} (The Kaggle download of {slug} failed: {type(exc).__name__}: {exc}.)"
         ) from exc
+
+
+class KaggleFetch:
+    """``fetch`` for image-file datamodules published on Kaggle (listed before the datamodule base).
+
+    Downloads ``kaggle_slug`` into ``root/subfolder`` when ``download`` is on; otherwise, or
+    without credentials, the datamodule's ``missing_message`` says how to get the files.
+    """
+
+    kaggle_slug: ClassVar[str]
+    root: Path
+    subfolder: ClassVar[str]
+    download: bool
+    dataset_name: str
+    missing_message: Callable[[], str]
+
+    def fetch(self) -> None:
+        if not self.download:
+            raise DatasetNotFoundError(self.missing_message())
+        dest = self.root / self.subfolder
+        download_kaggle_dataset(self.kaggle_slug, dest, dataset=self.dataset_name, missing=self.missing_message())
