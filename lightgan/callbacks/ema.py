@@ -82,6 +82,7 @@ class GeneratorEMA(GANCallback):
         self.decay, self.ramp_up = decay, ramp_up
         self.updates = 0
         self._step_inputs: tuple[Tensor, Tensor | None] | None = None
+        self._refresh_batch_norm = False
 
     def decay_at(self, updates: int) -> float:
         if self.ramp_up <= 0:
@@ -92,6 +93,7 @@ class GeneratorEMA(GANCallback):
         # after every setup, so structure changes to G (spectral norm) are part of the copy
         if pl_module.generator_ema is None:
             pl_module.generator_ema = copy.deepcopy(pl_module.generator).requires_grad_(False)
+        self._refresh_batch_norm = has_batch_norm(pl_module.generator_ema)
 
     def on_generator_inputs(self, trainer: L.Trainer, pl_module: Any, step: GeneratorStep) -> None:
         # kept for refresh_batch_norm: reusing the step's noise draws nothing from any RNG
@@ -99,7 +101,7 @@ class GeneratorEMA(GANCallback):
 
     def on_after_generator_step(self, trainer: L.Trainer, pl_module: Any) -> None:
         update_ema(pl_module.generator_ema, pl_module.generator, self.decay_at(self.updates))
-        if self._step_inputs is not None and has_batch_norm(pl_module.generator_ema):
+        if self._step_inputs is not None and self._refresh_batch_norm:
             refresh_batch_norm(pl_module, *self._step_inputs)
         self._step_inputs = None
         self.updates += 1

@@ -41,10 +41,12 @@ class ExperienceReplay(GANCallback):
         self.buffers: dict[str, Tensor] = {}
         self.filled = 0
 
+    def on_fit_start(self, trainer: L.Trainer, pl_module: Any) -> None:
+        # after the restore: checkpoints bring the buffers back on the CPU
+        self.buffers = {name: values.to(pl_module.device) for name, values in self.buffers.items()}
+
     def on_discriminator_inputs(self, trainer: L.Trainer, pl_module: Any, step: DiscriminatorStep) -> None:
         rng = pl_module.noise_rng
-        # checkpoints restore the buffers on the CPU
-        self.buffers = {name: values.to(step.fake.device) for name, values in self.buffers.items()}
         fresh = {name: getattr(step, name).detach() for name in REPLAYED_FIELDS if getattr(step, name) is not None}
         if self.filled:
             k = round(self.replay_ratio * step.fake.shape[0])
