@@ -85,12 +85,23 @@ def requeued_run_dir(base: Path) -> Path | None:
 
 
 def previous_wandb_run_id(run_dir: Path) -> str | None:
-    """The id of the newest W&B run in ``run_dir/wandb`` (folders ``run-<time>-<id>``, ``offline-run-<time>-<id>``)."""
-    runs = [path for path in (run_dir / "wandb").glob("*run-*-*") if path.is_dir()]
-    if not runs:
-        return None
-    newest = max(runs, key=lambda path: path.name.split("run-", 1)[1])
-    return newest.name.rsplit("-", 1)[1]
+    """The id of the newest W&B run in ``run_dir/wandb``, so a resumed run continues it.
+
+    The id is read from the ``run-<id>.wandb`` file inside each ``[offline-]run-<time>-<id>[-N]``
+    folder, not parsed from the folder name: W&B appends ``-N`` when two runs start in the same
+    second, and ids may contain dashes themselves.
+    """
+    newest: tuple[tuple[str, int], str] | None = None
+    for folder in (run_dir / "wandb").glob("*run-*-*"):
+        records = list(folder.glob("run-*.wandb")) if folder.is_dir() else []
+        if not records:
+            continue
+        record = records[0]
+        started = folder.name.split("run-", 1)[1].split("-", 1)[0]
+        key = (started, record.stat().st_mtime_ns)
+        if newest is None or key > newest[0]:
+            newest = (key, record.stem.removeprefix("run-"))
+    return newest[1] if newest else None
 
 
 def run_dir_of_checkpoint(ckpt: Path) -> Path | None:

@@ -10,6 +10,7 @@ from helpers import TINY_RING, fit
 
 from lightgan import loggers
 from lightgan.loggers import resolve_wandb_mode
+from lightgan.run_dir import previous_wandb_run_id
 
 
 def test_without_a_key_runs_offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -70,7 +71,8 @@ def test_offline_run_records_metrics_config_and_sample_images(monkeypatch: pytes
     assert len(runs) == 1
     files = runs[0] / "files"
     assert list((files / "media" / "images").glob("samples_*.png")), "the sample grid is logged as an image"
-    record = _wait_for_record(runs[0] / f"run-{runs[0].name.rsplit('-', 1)[1]}.wandb", b"train/g_loss")
+    (record_file,) = runs[0].glob("run-*.wandb")
+    record = _wait_for_record(record_file, b"train/g_loss")
     assert b"train/g_loss" in record and b"train/d_loss" in record
     assert b"RingMixture" in record and b"n_critic" in record  # the resolved CLI config
     assert (cli.run_dir / "config.yaml").is_file()
@@ -81,5 +83,23 @@ def test_a_resumed_run_continues_its_wandb_run(monkeypatch: pytest.MonkeyPatch) 
     first = fit(*TINY_RING, "--trainer.max_steps=2", logger=True)
     resumed = fit(*TINY_RING, "--trainer.max_steps=4", "--ckpt_path=last", logger=True)
     assert resumed.run_dir == first.run_dir
-    ids = {path.name.rsplit("-", 1)[1] for path in (first.run_dir / "wandb").glob("offline-run-*")}
-    assert len(list((first.run_dir / "wandb").glob("offline-run-*"))) == 2 and len(ids) == 1
+    records = list((first.run_dir / "wandb").glob("offline-run-*/run-*.wandb"))
+    assert len(records) == 2 and len({record.name for record in records}) == 1
+
+
+def _fake_wandb_run(run_dir: Path, folder: str, run_id: str) -> None:
+    (run_dir / "wandb" / folder).mkdir(parents=True)
+    (run_dir / "wandb" / folder / f"run-{run_id}.wandb").write_bytes(b"")
+    time.sleep(0.01)  # the newer record is written later
+
+
+def test_the_newest_wandb_run_id_is_read_from_its_record_not_its_folder_name(tmp_path: Path) -> None:
+    assert previous_wandb_run_id(tmp_path) is None
+    _fake_wandb_run(tmp_path, "offline-run-20261122_112748-abc12345", "abc12345")
+    # W&B appends -1 to a folder when a resumed run starts in the same second
+    _fake_wandb_run(tmp_path, "offline-run-20261122_112748-abc12345-1", "abc12345")
+    assert previous_wandb_run_id(tmp_path) == "abc12345"
+    _fake_wandb_run(tmp_path, "run-20261122_120000-my-sweep-7", "my-sweep-7")  # ids may hold dashes
+    assert previous_wandb_run_id(tmp_path) == "my-sweep-7"
+    _fake_wandb_run(tmp_path, "offline-run-20261121_235959-older999", "older999")  # older start, newer file
+    assert previous_wandb_run_id(tmp_path) == "my-sweep-7"
