@@ -276,10 +276,32 @@ def _sort_key(row: Row) -> tuple[int, float, float]:
 
 
 # ---------------------------------------------------------------------------------------------- main
+def seed_list(text: str) -> list[int]:
+    """``3`` means seeds 0, 1, 2; ``3,4`` and ``3-5`` name seeds, so runs can be split over machines."""
+    try:
+        if text.strip().isdigit():
+            return list(range(int(text)))
+        seeds: list[int] = []
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            first, _, last = part.partition("-")
+            seeds.extend(range(int(first), int(last or first) + 1))
+    except ValueError:
+        seeds = []
+    if not seeds:
+        raise argparse.ArgumentTypeError(f"{text!r} names no seeds: give a count (3) or seeds (3,4 or 3-5)")
+    return sorted(set(seeds))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--configs", default="gan_ring,pacgan2_ring,gan_grid,pacgan4_grid", help="config names")
-    parser.add_argument("--seeds", type=int, default=3, help="seeds per recipe: 0..S-1 (default 3)")
+    parser.add_argument(
+        "--seeds",
+        type=seed_list,
+        default=seed_list("3"),
+        help="seeds per recipe: a count S for 0..S-1 (default 3), or a list such as 3,4 or 3-5 "
+        "(to split seeds over machines; a later run with the count gathers them)",
+    )
     parser.add_argument("--steps", type=int, default=PUBLISHED_STEPS, help="generator steps per run (400000)")
     parser.add_argument("--n", type=int, default=2500, help="samples per measurement (default 2500)")
     parser.add_argument("--eval-every", type=int, help="also measure every K steps (finds steps to the target)")
@@ -316,7 +338,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
     }
     rows = {recipe: Row(recipe) for recipe in todo}
     jobs = []
-    for recipe, seed in itertools.product(todo, range(args.seeds)):
+    for recipe, seed in itertools.product(todo, args.seeds):
         done = None if args.rerun else cached_result(recipe, seed, options)
         if done is not None:
             rows[recipe].results.append(done)
@@ -336,11 +358,12 @@ def main(argv: list[str] | None = None) -> list[Row]:
         f" (PacGAN: {PUBLISHED_STEPS:,} = 400 epochs x 1,000 steps)" if args.steps != PUBLISHED_STEPS else ""
     )
     table = summary_table(ordered, options)
-    print(f"\nBudget: {budget}; {args.seeds} seed(s); {args.n:,} samples per measurement; {args.accelerator}.\n")
+    seeds = f"{len(args.seeds)} seed(s)"
+    print(f"\nBudget: {budget}; {seeds}; {args.n:,} samples per measurement; {args.accelerator}.\n")
     print(table)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "summary.md").write_text(f"Budget: {budget}; {args.seeds} seed(s); {args.n:,} samples.\n\n{table}\n")
+    (out / "summary.md").write_text(f"Budget: {budget}; {seeds}; {args.n:,} samples.\n\n{table}\n")
     if args.eval_every and ordered and ordered[0].steps_to_target()[1] is not None:
         best = ordered[0]
         met, median = best.steps_to_target()
