@@ -277,10 +277,8 @@ def _sort_key(row: Row) -> tuple[int, float, float]:
 
 # ---------------------------------------------------------------------------------------------- main
 def seed_list(text: str) -> list[int]:
-    """``3`` means seeds 0, 1, 2; ``3,4`` and ``3-5`` name seeds, so runs can be split over machines."""
+    """Seeds named as ``1``, ``3,4`` or ``3-5``, so one recipe's runs can be split over machines."""
     try:
-        if text.strip().isdigit():
-            return list(range(int(text)))
         seeds: list[int] = []
         for part in filter(None, (p.strip() for p in text.split(","))):
             first, _, last = part.partition("-")
@@ -288,19 +286,21 @@ def seed_list(text: str) -> list[int]:
     except ValueError:
         seeds = []
     if not seeds:
-        raise argparse.ArgumentTypeError(f"{text!r} names no seeds: give a count (3) or seeds (3,4 or 3-5)")
+        raise argparse.ArgumentTypeError(f"{text!r} names no seeds: give seeds such as 1, 3,4 or 3-5")
     return sorted(set(seeds))
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--configs", default="gan_ring,pacgan2_ring,gan_grid,pacgan4_grid", help="config names")
-    parser.add_argument(
-        "--seeds",
+    seeds = parser.add_mutually_exclusive_group()
+    seeds.add_argument("--seeds", type=int, default=3, help="seeds per recipe: 0..S-1 (default 3)")
+    seeds.add_argument(
+        "--only-seeds",
         type=seed_list,
-        default=seed_list("3"),
-        help="seeds per recipe: a count S for 0..S-1 (default 3), or a list such as 3,4 or 3-5 "
-        "(to split seeds over machines; a later run with the count gathers them)",
+        metavar="LIST",
+        help="train only these seeds, e.g. 1 or 3,4 or 3-5 (to split seeds over machines; "
+        "a later run with --seeds over the same --out gathers them)",
     )
     parser.add_argument("--steps", type=int, default=PUBLISHED_STEPS, help="generator steps per run (400000)")
     parser.add_argument("--n", type=int, default=2500, help="samples per measurement (default 2500)")
@@ -321,6 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> list[Row]:
     args = build_parser().parse_args(argv)
+    args.seeds = args.only_seeds or list(range(args.seeds))
     configs = [c.strip() for c in args.configs.split(",") if c.strip()]
     missing = [c for c in configs if not config_path(c).is_file()]
     for name in missing:

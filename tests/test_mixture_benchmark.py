@@ -58,13 +58,16 @@ def test_a_tiny_budget_run_prints_the_table_and_resumes_from_its_results(
     assert (tmp_path / "bench" / "summary.md").read_text().count("\n| ") == 3  # header + 2 recipes
 
 
-def test_seeds_are_a_count_or_a_list(bench) -> None:
-    assert bench.seed_list("3") == [0, 1, 2]
+def test_only_seeds_names_seeds_and_excludes_a_count(bench, capsys) -> None:
+    assert bench.seed_list("1") == [1]  # a seed, not a count
     assert bench.seed_list("3,4") == [3, 4] and bench.seed_list("3-5") == [3, 4, 5]
     assert bench.seed_list("0, 4-5, 4") == [0, 4, 5]
     for bad in ("", "a", "5-3", "1-x"):
         with pytest.raises(Exception, match="names no seeds"):
             bench.seed_list(bad)
+    with pytest.raises(SystemExit):
+        bench.build_parser().parse_args(["--seeds", "2", "--only-seeds", "1"])
+    assert "not allowed with argument" in capsys.readouterr().err
 
 
 def test_seeds_split_over_runs_are_gathered_by_a_run_with_the_count(
@@ -72,7 +75,7 @@ def test_seeds_split_over_runs_are_gathered_by_a_run_with_the_count(
 ) -> None:
     argv = ["--configs", "gan_ring", "--steps", "4", "--n", "100", "--out", str(tmp_path), "--threads", "1"]
     argv += ["--pictures", "0", "--set", "data.init_args.num_samples=400", "--set", "model.init_args.hidden_dims=[8]"]
-    (row,) = bench.main([*argv, "--seeds", "1-1"])
+    (row,) = bench.main([*argv, "--only-seeds", "1"])
     assert [result["seed"] for result in row.results] == [1]
     assert [p.name for p in tmp_path.glob("gan_ring*/seed=*.json")] == ["seed=1.json"]
 
