@@ -168,7 +168,8 @@ def train_one(recipe: Recipe, seed: int, options: dict[str, Any]) -> dict[str, A
     finally:
         sys.argv = saved_argv
     wall_s = time.perf_counter() - started
-    tracker = next(cb for cb in cli.trainer.callbacks if isinstance(cb, QualityMetrics))
+    # the benchmark's own tracker is the last one: a config may bring its own with other settings
+    tracker = [cb for cb in cli.trainer.callbacks if isinstance(cb, QualityMetrics)][-1]
     history = [{k: entry[k] for k in ("step", *METRICS)} for entry in tracker.history]
     if not history or history[-1]["step"] != cli.trainer.global_step:
         final = tracker.evaluator.evaluate(cli.model).values()

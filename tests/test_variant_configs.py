@@ -27,6 +27,7 @@ RUNS = {
     "gan_ring": ("GAN", None, TINY_2D, {"pack": 1}),
     "gan_grid": ("GAN", None, TINY_2D, {"pack": 1}),
     "pacgan2_ring": ("GAN", None, TINY_2D, {"pack": 2}),
+    "pacgan2_ring_ema_decay": ("GAN", None, TINY_2D, {"pack": 2}),
     "pacgan2_grid": ("GAN", None, TINY_2D, {"pack": 2}),
     "pacgan4_grid": ("GAN", None, TINY_2D, {"pack": 4}),
     "unrolled_ring": ("UnrolledGAN", None, TINY_2D, {"unroll_steps": 5}),
@@ -71,9 +72,22 @@ def test_lsgan_targets_survive_a_checkpoint(mnist_root: Path) -> None:
     assert (model.loss.a, model.loss.b, model.loss.c) == (-1.0, 1.0, 0.0)
 
 
-@pytest.mark.parametrize("name", ["pacgan2_ring", "pacgan2_grid", "pacgan4_grid"])
+@pytest.mark.parametrize("name", ["pacgan2_ring", "pacgan2_ring_ema_decay", "pacgan2_grid", "pacgan4_grid"])
 def test_pacgan_configs_give_d_100_packs_a_step_as_the_paper(name: str) -> None:
     config = yaml.safe_load((CONFIGS / f"{name}.yaml").read_text())
     pack, data = config["model"]["init_args"]["pack"], config["data"]["init_args"]
     assert data["batch_size"] == 100 * pack
     assert data["num_samples"] // data["batch_size"] == 1000  # an epoch is 1,000 generator steps, as for the GAN
+
+
+def test_the_ring_recipe_config_averages_g_decays_the_lr_and_measures_modes() -> None:
+    cli = fit(
+        "--config", str(CONFIGS / "pacgan2_ring_ema_decay.yaml"), *TINY_2D, "--trainer.max_steps=4",
+        "--model.init_args.lr_scheduler.init_args.total_iters=4", "--trainer.callbacks.every_n_steps=2",
+        "--trainer.callbacks.num_samples=200", "--trainer.limit_val_batches=1",
+    )  # fmt: skip
+    model = cli.model
+    assert model.generator_ema is not None
+    assert [opt.param_groups[0]["lr"] for opt in model.optimizers()] == pytest.approx([1e-6, 1e-6])  # 1 % of 1e-4
+    logged = cli.trainer.callback_metrics
+    assert {"val/modes_captured", "val/high_quality_pct", "val/reverse_kl"} <= set(logged)
