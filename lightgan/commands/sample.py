@@ -64,8 +64,7 @@ CHUNK = 256
 @torch.no_grad()
 def generate(model: Any, n: int, labels: torch.Tensor | None, rng: torch.Generator, use_ema: bool) -> torch.Tensor:
     """``model.sample(n, labels, generator=rng)``, computed ``CHUNK`` samples at a time."""
-    z = model.sample_noise(n, rng)  # drawn in the order sample() draws them: the same output
-    labels = model.sample_labels(n, rng) if labels is None else labels
+    z, labels = model.sample_inputs(n, labels, generator=rng)
     parts = []
     for start in range(0, n, CHUNK):
         part = slice(start, start + CHUNK)

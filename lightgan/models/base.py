@@ -204,6 +204,23 @@ class GANModule(L.LightningModule):
         ``generator`` makes the draw reproducible; the EMA generator is used when present.
         """
         net = self.generator_ema if use_ema and self.generator_ema is not None else self.generator
+        z, labels = self.sample_inputs(n, labels, generator=generator, z=z)
+        was_training = net.training
+        net.eval()
+        try:
+            return self.generate(z.to(self.device), labels, net=net)
+        finally:
+            net.train(was_training)
+
+    def sample_inputs(
+        self,
+        n: int,
+        labels: Tensor | int | None = None,
+        *,
+        generator: torch.Generator | None = None,
+        z: Tensor | None = None,
+    ) -> tuple[Tensor, Tensor | None]:
+        """The noise and labels ``sample()`` feeds G, drawn in its order (for callers that generate in parts)."""
         if z is None:
             z = self.sample_noise(n, generator)
         if isinstance(labels, int):
@@ -212,12 +229,7 @@ class GANModule(L.LightningModule):
             labels = self.sample_labels(n, generator)
         elif self.conditional:
             labels = labels.to(self.device)
-        was_training = net.training
-        net.eval()
-        try:
-            return self.generate(z.to(self.device), labels, net=net)
-        finally:
-            net.train(was_training)
+        return z, labels
 
     # ------------------------------------------------------------------ losses (variant hooks)
     def discriminator_loss(self, step: DiscriminatorStep) -> Tensor:
