@@ -91,17 +91,11 @@ def previous_wandb_run_id(run_dir: Path) -> str | None:
     folder, not parsed from the folder name: W&B appends ``-N`` when two runs start in the same
     second, and ids may contain dashes themselves.
     """
-    newest: tuple[tuple[str, int], str] | None = None
-    for folder in (run_dir / "wandb").glob("*run-*-*"):
-        records = list(folder.glob("run-*.wandb")) if folder.is_dir() else []
-        if not records:
-            continue
-        record = records[0]
-        started = folder.name.split("run-", 1)[1].split("-", 1)[0]
-        key = (started, record.stat().st_mtime_ns)
-        if newest is None or key > newest[0]:
-            newest = (key, record.stem.removeprefix("run-"))
-    return newest[1] if newest else None
+    runs = []
+    for record in (run_dir / "wandb").glob("*run-*-*/run-*.wandb"):
+        started = record.parent.name.split("run-", 1)[1].split("-", 1)[0]
+        runs.append((started, record.stat().st_mtime_ns, record.stem.removeprefix("run-")))
+    return max(runs)[2] if runs else None
 
 
 def run_dir_of_checkpoint(ckpt: Path) -> Path | None:

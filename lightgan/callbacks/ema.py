@@ -97,11 +97,12 @@ class GeneratorEMA(GANCallback):
 
     def on_generator_inputs(self, trainer: L.Trainer, pl_module: Any, step: GeneratorStep) -> None:
         # kept for refresh_batch_norm: reusing the step's noise draws nothing from any RNG
-        self._step_inputs = (step.z, step.fake_labels)
+        if self._refresh_batch_norm:
+            self._step_inputs = (step.z, step.fake_labels)
 
     def on_after_generator_step(self, trainer: L.Trainer, pl_module: Any) -> None:
         update_ema(pl_module.generator_ema, pl_module.generator, self.decay_at(self.updates))
-        if self._step_inputs is not None and self._refresh_batch_norm:
+        if self._step_inputs is not None:
             refresh_batch_norm(pl_module, *self._step_inputs)
         self._step_inputs = None
         self.updates += 1

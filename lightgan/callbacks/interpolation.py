@@ -32,9 +32,9 @@ def interpolate(start: Tensor, end: Tensor, fractions: Tensor, method: Method = 
         return linear
     cos = torch.dot(start, end) / (start.norm() * end.norm()).clamp_min(1e-12)
     omega = torch.arccos(cos.clamp(-1.0, 1.0))
-    if omega < 1e-6:  # parallel vectors: slerp and lerp coincide
-        return linear
-    if math.pi - omega < 1e-6:  # opposite vectors: no single great circle joins them; slerp's formula gives 0
+    # parallel vectors: slerp and lerp coincide; opposite ones: no single great circle joins them
+    # (slerp's formula gives 0)
+    if omega < 1e-6 or math.pi - omega < 1e-6:
         return linear
     return (torch.sin((1 - t) * omega) * start + torch.sin(t * omega) * end) / torch.sin(omega)
 
