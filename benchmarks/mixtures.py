@@ -128,7 +128,7 @@ def train_one(recipe: Recipe, seed: int, options: dict[str, Any]) -> dict[str, A
     """Train one recipe with one seed, measuring with ``QualityMetrics``; the result is also written as JSON."""
     import torch
 
-    from lightgan.cli import run_lightning
+    from lightgan.app.cli import run_lightning
     from lightgan.metrics import QualityMetrics
 
     if options["threads"]:

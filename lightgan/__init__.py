@@ -1,3 +1,7 @@
 """lightgan: GAN research experiments on PyTorch Lightning."""
 
-__version__ = "0.1.0"
+from lightgan import compat
+
+__version__ = "0.2.0"
+
+compat.install()

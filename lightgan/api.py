@@ -10,11 +10,9 @@ See docs/plugins.md for how to build, register and test a plugin.
 """
 
 from lightgan import registry
-from lightgan.cli import run_lightning
-from lightgan.data.base import GANDataModule, InMemoryDataset
-from lightgan.errors import ConfigError, DatasetNotFoundError, LightGANError
-from lightgan.hooks import DiscriminatorStep, GANCallback, GeneratorStep
-from lightgan.losses import (
+from lightgan.app.cli import run_lightning
+from lightgan.core.hooks import DiscriminatorStep, GANCallback, GeneratorStep
+from lightgan.core.losses import (
     AdversarialLoss,
     HingeLoss,
     LeastSquaresLoss,
@@ -24,11 +22,13 @@ from lightgan.losses import (
     WassersteinLoss,
     broadcast_target,
 )
+from lightgan.core.module import GANModule
+from lightgan.core.regularizers import dragan_penalty, gradient_penalty, r1_penalty, r2_penalty
+from lightgan.data.base import GANDataModule, InMemoryDataset
+from lightgan.errors import ConfigError, DatasetNotFoundError, LightGANError
 from lightgan.models.backbone import BackboneGAN
-from lightgan.models.base import GANModule
 from lightgan.nets import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
 from lightgan.registry import PluginLoadWarning
-from lightgan.regularizers import dragan_penalty, gradient_penalty, r1_penalty, r2_penalty
 
 __all__ = [
     "AdversarialLoss",

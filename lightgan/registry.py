@@ -42,10 +42,10 @@ GROUPS: dict[str, str] = {
 CLASS_NAMED_KINDS = ("model", "datamodule", "callback")
 #: What an entry of each kind must be a subclass of: (module, class name), imported only when checking.
 _BASES: dict[str, tuple[str, str]] = {
-    "model": ("lightgan.models.base", "GANModule"),
+    "model": ("lightgan.core.module", "GANModule"),
     "datamodule": ("lightgan.data.base", "GANDataModule"),
     "callback": ("lightning.pytorch.callbacks", "Callback"),
-    "loss": ("lightgan.losses", "AdversarialLoss"),
+    "loss": ("lightgan.core.losses", "AdversarialLoss"),
 }
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import lightning as L
 import torch
 
-from lightgan.cli import LightGANCLI, run_lightning
+from lightgan.app.cli import LightGANCLI, run_lightning
 
 QUIET = [
     "--trainer.enable_progress_bar=false",

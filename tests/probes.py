@@ -8,7 +8,7 @@ import lightning as L
 import torch
 from torch import Tensor
 
-from lightgan.hooks import DiscriminatorStep
+from lightgan.core.hooks import DiscriminatorStep
 from lightgan.models.dcgan import DCGAN
 
 

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from variant_helpers import image_batch
 
-from lightgan.hooks import DiscriminatorStep, GeneratorStep
+from lightgan.core.hooks import DiscriminatorStep, GeneratorStep
 from lightgan.models import ACGAN
 
 

@@ -7,8 +7,8 @@ import torch
 import torch.nn.functional as F
 from helpers import state_of
 
+from lightgan.core.hooks import DiscriminatorStep, GeneratorStep
 from lightgan.data import MNIST
-from lightgan.hooks import DiscriminatorStep, GeneratorStep
 from lightgan.models import ALI, BiGAN
 
 

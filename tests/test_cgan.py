@@ -7,8 +7,8 @@ import torch
 from helpers import fit, last_checkpoint
 from variant_helpers import tiny_images
 
-from lightgan.checkpoint import load_gan
-from lightgan.cli import main
+from lightgan.app.cli import main
+from lightgan.core.checkpoint import load_gan
 from lightgan.models import CGAN
 
 

@@ -9,8 +9,8 @@ import torch
 import yaml
 from helpers import NO_LOGGER, QUIET, TINY_RING, fit
 
-from lightgan.cli import main
-from lightgan.run_dir import next_version_dir, requeued_run_dir
+from lightgan.app.cli import main
+from lightgan.app.run_dir import next_version_dir, requeued_run_dir
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
@@ -43,7 +43,7 @@ def test_print_config_shows_the_resolved_config(capsys: pytest.CaptureFixture[st
     assert config["model"]["class_path"] == "lightgan.models.DCGAN"
     assert config["model"]["init_args"]["n_critic"] == 1  # base-class defaults are part of it
     assert config["data"]["init_args"]["batch_size"] == 128
-    assert config["trainer"]["logger"]["class_path"] == "lightgan.loggers.WandbAutoModeLogger"
+    assert config["trainer"]["logger"]["class_path"] == "lightgan.app.loggers.WandbAutoModeLogger"
 
 
 @pytest.mark.parametrize(

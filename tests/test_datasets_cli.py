@@ -100,7 +100,7 @@ def test_cifar10_labels_reach_a_conditional_model(cifar_root: Path) -> None:
 
 
 def test_missing_dataset_fails_before_training_with_the_fix(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    from lightgan.cli import main
+    from lightgan.app.cli import main
 
     status = main(["fit", f"--config={CONFIGS / 'dcgan_chest_xray.yaml'}", f"--data.init_args.root={tmp_path}/none"])
     err = capsys.readouterr().err

@@ -21,7 +21,7 @@ def ddp_fit(cwd: Path, *args: str) -> list[dict]:
         "WANDB_MODE": "offline",
     }
     command = [
-        *(sys.executable, "-m", "lightgan.cli", "fit", *args),
+        *(sys.executable, "-m", "lightgan.app.cli", "fit", *args),
         *("--trainer.accelerator=cpu", "--trainer.devices=2", "--trainer.strategy=ddp"),
         *("--trainer.logger=false", "--trainer.enable_progress_bar=false", "--trainer.limit_val_batches=1"),
         *("--trainer.callbacks+=ddp_probe.DumpRankState", "--seed_everything=0", "--trainer.default_root_dir=run"),

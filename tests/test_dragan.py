@@ -6,7 +6,7 @@ import torch
 from torch import nn
 from variant_helpers import RecordInputs, hand_penalty
 
-from lightgan.hooks import DiscriminatorStep
+from lightgan.core.hooks import DiscriminatorStep
 from lightgan.models import DRAGAN
 
 

@@ -10,9 +10,9 @@ import torch.nn.functional as F
 from helpers import assert_same_weights, fit, last_checkpoint, state_of
 from variant_helpers import tiny_images
 
-from lightgan.checkpoint import load_gan
-from lightgan.cli import main
-from lightgan.hooks import DiscriminatorStep, GeneratorStep
+from lightgan.app.cli import main
+from lightgan.core.checkpoint import load_gan
+from lightgan.core.hooks import DiscriminatorStep, GeneratorStep
 from lightgan.models import BEGAN, EBGAN
 from lightgan.models.ebgan import EnergyMarginLoss, pulling_away_term
 

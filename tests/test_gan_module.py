@@ -9,10 +9,10 @@ import torch
 from helpers import quiet_trainer
 from lightning.pytorch.loggers import CSVLogger
 
+from lightgan.core.hooks import GANCallback, GeneratorStep
+from lightgan.core.losses import NonSaturatingLoss
 from lightgan.data import RingMixture
 from lightgan.errors import ConfigError
-from lightgan.hooks import GANCallback, GeneratorStep
-from lightgan.losses import NonSaturatingLoss
 from lightgan.models import ACGAN, GAN, GANModule, InfoGAN, UnrolledGAN
 
 

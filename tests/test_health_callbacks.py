@@ -14,9 +14,9 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from trick_steps import params_of, real_batch, tiny_dcgan, tiny_gan
 
 from lightgan.callbacks import DiscriminatorOverfitting, ModeCollapseAlarm, NaNGuard, NonFiniteLossError
+from lightgan.core.hooks import DiscriminatorStep, GANCallback, GeneratorStep
 from lightgan.data import RingMixture
 from lightgan.errors import ConfigError
-from lightgan.hooks import DiscriminatorStep, GANCallback, GeneratorStep
 from lightgan.models import GAN
 
 

@@ -7,9 +7,9 @@ import torch
 import torch.nn.functional as F
 from variant_helpers import tiny_images
 
-from lightgan.cli import main
+from lightgan.app.cli import main
+from lightgan.core.hooks import DiscriminatorStep, GeneratorStep
 from lightgan.errors import ConfigError
-from lightgan.hooks import DiscriminatorStep, GeneratorStep
 from lightgan.models import InfoGAN
 
 

@@ -5,8 +5,7 @@ import math
 import pytest
 import torch
 
-from lightgan.errors import ConfigError
-from lightgan.losses import (
+from lightgan.core.losses import (
     HingeLoss,
     LeastSquaresLoss,
     MinimaxLoss,
@@ -16,6 +15,7 @@ from lightgan.losses import (
     loss_spec,
     resolve_loss,
 )
+from lightgan.errors import ConfigError
 
 REAL = torch.tensor([2.0, 0.5])
 FAKE = torch.tensor([-1.0, 0.0])
@@ -68,9 +68,9 @@ def test_per_sample_targets_broadcast_to_patch_outputs() -> None:
 
 def test_resolve_by_name_path_and_spec() -> None:
     assert isinstance(resolve_loss("hinge"), HingeLoss)
-    assert isinstance(resolve_loss("lightgan.losses.WassersteinLoss"), WassersteinLoss)
+    assert isinstance(resolve_loss("lightgan.core.losses.WassersteinLoss"), WassersteinLoss)
     spec = loss_spec(LeastSquaresLoss(a=-1, b=1, c=0))
-    assert spec == {"class_path": "lightgan.losses.LeastSquaresLoss", "init_args": {"a": -1, "b": 1, "c": 0}}
+    assert spec == {"class_path": "lightgan.core.losses.LeastSquaresLoss", "init_args": {"a": -1, "b": 1, "c": 0}}
     rebuilt = resolve_loss(spec)
     assert (rebuilt.a, rebuilt.b, rebuilt.c) == (-1, 1, 0)
 

@@ -6,8 +6,8 @@ import pytest
 import torch
 from variant_helpers import TINY_2D
 
+from lightgan.core.hooks import DiscriminatorStep, GeneratorStep
 from lightgan.errors import ConfigError
-from lightgan.hooks import DiscriminatorStep, GeneratorStep
 from lightgan.models import LSGAN
 
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from helpers import TINY_RING, assert_same_weights, fit, last_checkpoint, state_of
 
-from lightgan.cli import main
+from lightgan.app.cli import main
 from lightgan.errors import ConfigError
 from lightgan.metrics import QualityMetrics, inception
 

@@ -8,7 +8,7 @@ from helpers import QUIET
 from torch import nn
 from variant_helpers import TINY_2D, RecordDiscriminatorSteps, tiny_ring, train
 
-from lightgan.cli import main
+from lightgan.app.cli import main
 from lightgan.errors import ConfigError
 from lightgan.models import DCGAN, DRAGAN, GAN, LSGAN, SNGAN, WGAN, WGANGP, UnrolledGAN
 from lightgan.nets import Maxout

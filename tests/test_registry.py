@@ -13,7 +13,7 @@ from fakedist import FakeSite
 from helpers import NO_LOGGER, QUIET, TINY_RING, fit
 
 from lightgan import cli, registry
-from lightgan.commands import plugins as plugins_command
+from lightgan.app.commands import plugins as plugins_command
 from lightgan.errors import ConfigError
 from lightgan.registry import PluginLoadWarning
 
@@ -162,7 +162,7 @@ def test_losses_may_use_any_name(site: FakeSite) -> None:
     module = site.module("from lightgan.losses import HingeLoss\n\n\nclass SoftHinge(HingeLoss):\n    pass\n")
     site.dist("loss-plugin", "1.0", {"lightgan.losses": {"soft_hinge": f"{module}:SoftHinge"}})
     assert registry.load("loss", "soft_hinge").__name__ == "SoftHinge"
-    from lightgan.losses import resolve_loss
+    from lightgan.core.losses import resolve_loss
 
     assert type(resolve_loss("soft_hinge")).__name__ == "SoftHinge"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lightgan.regularizers import dragan_penalty, gradient_penalty, r1_penalty
+from lightgan.core.regularizers import dragan_penalty, gradient_penalty, r1_penalty
 
 
 def linear_critic(weight: torch.Tensor):

@@ -8,9 +8,9 @@ import torch
 from helpers import TINY_RING, fit
 from PIL import Image
 
-from lightgan.checkpoint import load_gan
-from lightgan.cli import main
-from lightgan.commands import sample as sample_command
+from lightgan.app.cli import main
+from lightgan.app.commands import sample as sample_command
+from lightgan.core.checkpoint import load_gan
 
 
 @pytest.fixture

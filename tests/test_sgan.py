@@ -7,9 +7,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from lightgan.core.hooks import DiscriminatorStep
 from lightgan.data import MNIST
 from lightgan.errors import ConfigError
-from lightgan.hooks import DiscriminatorStep
 from lightgan.models import SGAN
 
 

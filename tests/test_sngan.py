@@ -6,7 +6,7 @@ import torch
 from torch import nn
 from variant_helpers import TINY_2D
 
-from lightgan.losses import HingeLoss
+from lightgan.core.losses import HingeLoss
 from lightgan.models import DCGAN, SNGAN
 from lightgan.nets import has_spectral_norm
 

@@ -8,8 +8,8 @@ import pytest
 import torch
 from helpers import assert_same_weights, fit, state_of
 
+from lightgan.app.cli import main
 from lightgan.callbacks import ADA, ExperienceReplay, GeneratorEMA, HistoricalAveraging
-from lightgan.cli import main
 
 TRICKS_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "dcgan_fashion_mnist_tricks.yaml"
 

@@ -18,8 +18,8 @@ from trick_steps import (
 )
 
 from lightgan.callbacks import FeatureMatching, GradientPenalty, HistoricalAveraging, R1Penalty, R2Penalty
+from lightgan.core.hooks import GANCallback
 from lightgan.errors import ConfigError
-from lightgan.hooks import GANCallback
 from lightgan.models import InfoGAN
 
 

@@ -10,8 +10,8 @@ from torch import nn
 from trick_steps import d_step, params_of, run_d_step, tiny_dcgan, tiny_gan
 
 from lightgan.callbacks import GeneratorEMA, MinibatchDiscrimination, SpectralNorm, WeightClipping
+from lightgan.core.hooks import GeneratorStep
 from lightgan.errors import ConfigError
-from lightgan.hooks import GeneratorStep
 from lightgan.nets.minibatch import MinibatchDiscriminationHead, MinibatchDiscriminationLayer
 from lightgan.nets.spectral import has_spectral_norm
 

@@ -8,8 +8,8 @@ import pytest
 import torch
 from variant_helpers import TINY_2D, tiny_ring, train
 
+from lightgan.core.hooks import GANCallback
 from lightgan.errors import ConfigError
-from lightgan.hooks import GANCallback
 from lightgan.models import UnrolledGAN
 
 

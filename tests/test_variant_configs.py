@@ -9,8 +9,8 @@ import torch
 import yaml
 from helpers import fit, last_checkpoint
 
-from lightgan.checkpoint import load_gan
-from lightgan.cli import run_lightning
+from lightgan.app.cli import run_lightning
+from lightgan.core.checkpoint import load_gan
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 

@@ -11,7 +11,7 @@ from helpers import fit
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from variant_helpers import tiny_images
 
-from lightgan.cli import main
+from lightgan.app.cli import main
 from lightgan.errors import ConfigError
 from lightgan.models import ACGAN, ALI, BEGAN, CGAN, EBGAN, SGAN, BiGAN, InfoGAN
 

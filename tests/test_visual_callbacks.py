@@ -12,10 +12,10 @@ from PIL import Image
 from trick_steps import ConditionalGAN, tiny_gan
 
 from lightgan.callbacks import FixedNoiseSamples, LatentInterpolation, ProgressGIF
-from lightgan.callbacks.interpolation import interpolate
 from lightgan.data import RingMixture
 from lightgan.errors import ConfigError
 from lightgan.models import GAN
+from lightgan.monitors.interpolation import interpolate
 
 
 def _trainer_stub(root: Path, callbacks: list | None = None) -> SimpleNamespace:

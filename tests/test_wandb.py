@@ -9,8 +9,8 @@ import pytest
 from helpers import TINY_RING, fit
 
 from lightgan import loggers
-from lightgan.loggers import resolve_wandb_mode
-from lightgan.run_dir import previous_wandb_run_id
+from lightgan.app.loggers import resolve_wandb_mode
+from lightgan.app.run_dir import previous_wandb_run_id
 
 
 def test_without_a_key_runs_offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -8,10 +8,10 @@ from helpers import QUIET
 from torch import nn
 from variant_helpers import TINY_2D, RecordDiscriminatorSteps, RecordInputs, hand_penalty, tiny_ring, train
 
-from lightgan.cli import main
+from lightgan.app.cli import main
+from lightgan.core.hooks import DiscriminatorStep, GANCallback
+from lightgan.core.losses import WassersteinLoss
 from lightgan.errors import ConfigError
-from lightgan.hooks import DiscriminatorStep, GANCallback
-from lightgan.losses import WassersteinLoss
 from lightgan.models import WGAN, WGANGP
 
 

@@ -10,7 +10,7 @@ import lightning as L
 import torch
 from torch import Tensor, nn
 
-from lightgan.hooks import DiscriminatorStep, GeneratorStep
+from lightgan.core.hooks import DiscriminatorStep, GeneratorStep
 from lightgan.models import DCGAN, GAN
 
 IMAGE_SHAPE = (1, 16, 16)

@@ -11,8 +11,8 @@ import torch
 from helpers import quiet_trainer
 from torch import Tensor, nn
 
+from lightgan.core.hooks import DiscriminatorStep, GANCallback
 from lightgan.data import MNIST, RingMixture
-from lightgan.hooks import DiscriminatorStep, GANCallback
 
 #: Keyword arguments for a tiny fully connected variant on 2-D data.
 TINY_2D: dict[str, Any] = {"data_shape": (2,), "latent_dim": 2, "hidden_dims": (16, 16)}

@@ -1,6 +1,5 @@
 """Measured quality: FID/KID/IS, precision/recall, mode coverage, their feature spaces and floors."""
 
-from lightgan.metrics.callback import QualityMetrics
 from lightgan.metrics.evaluator import METRICS, Evaluation, Evaluator, Score
 from lightgan.metrics.features import FeatureExtractor, build_extractor
 from lightgan.metrics.image_metrics import UnreliableScoreWarning, fid, inception_score, kid
@@ -14,7 +13,6 @@ __all__ = [
     "Evaluator",
     "FeatureExtractor",
     "MixtureCoverage",
-    "QualityMetrics",
     "Score",
     "UnreliableScoreWarning",
     "build_extractor",
@@ -25,3 +23,19 @@ __all__ = [
     "mixture_coverage",
     "precision_recall",
 ]
+
+
+def __getattr__(name: str):
+    """``lightgan.metrics.QualityMetrics`` (0.1) lives with the other monitors now; metrics stay below them."""
+    if name == "QualityMetrics":
+        import warnings
+
+        from lightgan.monitors.quality import QualityMetrics
+
+        warnings.warn(
+            "lightgan.metrics.QualityMetrics moved to lightgan.monitors (also in lightgan.callbacks).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return QualityMetrics
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,8 +1,8 @@
 """GAN variants: each a LightningModule built on ``GANModule``."""
 
+from lightgan.core.module import GANModule
 from lightgan.models.acgan import ACGAN
 from lightgan.models.backbone import BackboneGAN
-from lightgan.models.base import GANModule
 from lightgan.models.began import BEGAN
 from lightgan.models.bigan import ALI, BiGAN
 from lightgan.models.cgan import CGAN

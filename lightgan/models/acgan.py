@@ -7,8 +7,8 @@ from typing import Any
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lightgan.hooks import DiscriminatorStep, GeneratorStep
-from lightgan.models.base import Batch, GANModule
+from lightgan.core.hooks import DiscriminatorStep, GeneratorStep
+from lightgan.core.module import Batch, GANModule
 from lightgan.models.checks import require_images
 from lightgan.nets.conditional import ConditionalDCGANGenerator
 from lightgan.nets.heads import AuxiliaryClassifierDiscriminator

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
+from lightgan.core.module import GANModule
 from lightgan.errors import ConfigError
-from lightgan.models.base import GANModule
 from lightgan.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from lightgan.nets.mlp import MLPGenerator, fully_connected_discriminator
 

@@ -7,10 +7,10 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from lightgan.core.hooks import DiscriminatorStep
+from lightgan.core.losses import AdversarialLoss
+from lightgan.core.module import Batch, GANModule
 from lightgan.errors import ConfigError
-from lightgan.hooks import DiscriminatorStep
-from lightgan.losses import AdversarialLoss
-from lightgan.models.base import Batch, GANModule
 from lightgan.models.checks import reject_packing, require_images
 from lightgan.nets.autoencoder import AutoencoderDiscriminator, ConvDecoder
 

@@ -10,14 +10,14 @@ import torch
 from lightning.pytorch.utilities import rank_zero_only
 from torch import Tensor, nn
 
+from lightgan.core.hooks import DiscriminatorStep, GeneratorStep
+from lightgan.core.module import Batch, GANModule
 from lightgan.data.base import GANDataModule
-from lightgan.epoch_pictures import save_and_log
-from lightgan.hooks import DiscriminatorStep, GeneratorStep
-from lightgan.models.base import Batch, GANModule
 from lightgan.models.checks import reject_packing, require_images
+from lightgan.monitors.outputs import save_and_log
+from lightgan.monitors.render import image_grid
 from lightgan.nets.bigan import DCGANEncoder, JointDiscriminator
 from lightgan.nets.dcgan import DCGANGenerator
-from lightgan.visual import image_grid
 
 
 class BiGAN(GANModule):

@@ -6,7 +6,7 @@ from typing import Any
 
 from torch import Tensor, nn
 
-from lightgan.models.base import GANModule
+from lightgan.core.module import GANModule
 from lightgan.models.checks import require_images
 from lightgan.nets.conditional import ConditionalDCGANDiscriminator, ConditionalDCGANGenerator
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from lightgan.core.module import GANModule
 from lightgan.errors import ConfigError
-from lightgan.models.base import GANModule
 from lightgan.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 
 

@@ -6,10 +6,10 @@ from typing import Any
 
 from torch import Tensor
 
+from lightgan.core.hooks import DiscriminatorStep
+from lightgan.core.regularizers import dragan_penalty
 from lightgan.errors import ConfigError
-from lightgan.hooks import DiscriminatorStep
 from lightgan.models.backbone import BackboneGAN
-from lightgan.regularizers import dragan_penalty
 
 
 class DRAGAN(BackboneGAN):

@@ -7,10 +7,10 @@ from typing import Any
 import torch.nn.functional as F
 from torch import Tensor
 
+from lightgan.core.hooks import GeneratorStep
+from lightgan.core.losses import AdversarialLoss
+from lightgan.core.module import GANModule
 from lightgan.errors import ConfigError
-from lightgan.hooks import GeneratorStep
-from lightgan.losses import AdversarialLoss
-from lightgan.models.base import GANModule
 from lightgan.models.checks import reject_packing, require_images
 from lightgan.nets.autoencoder import AutoencoderDiscriminator
 from lightgan.nets.dcgan import DCGANGenerator

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from lightgan.models.base import GANModule
+from lightgan.core.module import GANModule
 from lightgan.nets.mlp import MLPGenerator, fully_connected_discriminator
 
 

@@ -11,14 +11,14 @@ import torch.nn.functional as F
 from lightning.pytorch.utilities import rank_zero_only
 from torch import Tensor, nn
 
-from lightgan.epoch_pictures import save_and_log
+from lightgan.core.hooks import DiscriminatorStep, GeneratorStep
+from lightgan.core.module import GANModule
 from lightgan.errors import ConfigError
-from lightgan.hooks import DiscriminatorStep, GeneratorStep
-from lightgan.models.base import GANModule
 from lightgan.models.checks import reject_packing, require_images
+from lightgan.monitors.outputs import save_and_log
+from lightgan.monitors.render import image_grid
 from lightgan.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from lightgan.nets.heads import QNetwork, dcgan_feature_size
-from lightgan.visual import image_grid
 
 
 class InfoGAN(GANModule):

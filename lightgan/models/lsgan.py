@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from lightgan.core.losses import LeastSquaresLoss
 from lightgan.errors import ConfigError
-from lightgan.losses import LeastSquaresLoss
 from lightgan.models.backbone import BackboneGAN
 
 

@@ -8,10 +8,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from lightgan.core.hooks import DiscriminatorStep
+from lightgan.core.module import Batch, GANModule
 from lightgan.data.base import GANDataModule
 from lightgan.errors import ConfigError
-from lightgan.hooks import DiscriminatorStep
-from lightgan.models.base import Batch, GANModule
 from lightgan.models.checks import require_images
 from lightgan.nets.dcgan import DCGANGenerator
 from lightgan.nets.heads import ClassifierDiscriminator

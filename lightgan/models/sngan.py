@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from lightgan.core.losses import AdversarialLoss
 from lightgan.errors import ConfigError
-from lightgan.losses import AdversarialLoss
 from lightgan.models.backbone import BackboneGAN
 from lightgan.nets.spectral import apply_spectral_norm
 

@@ -8,8 +8,8 @@ import torch
 from torch import Tensor
 from torch.func import functional_call
 
+from lightgan.core.hooks import GeneratorStep
 from lightgan.errors import ConfigError
-from lightgan.hooks import GeneratorStep
 from lightgan.models.backbone import BackboneGAN
 
 

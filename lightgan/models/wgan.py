@@ -13,11 +13,11 @@ from typing import Any, Literal
 import torch
 from torch import Tensor, nn
 
+from lightgan.core.hooks import DiscriminatorStep
+from lightgan.core.losses import AdversarialLoss
+from lightgan.core.regularizers import gradient_penalty
 from lightgan.errors import ConfigError
-from lightgan.hooks import DiscriminatorStep
-from lightgan.losses import AdversarialLoss
 from lightgan.models.backbone import BackboneGAN
-from lightgan.regularizers import gradient_penalty
 
 
 def _log_wasserstein_estimate(step: DiscriminatorStep) -> None:

@@ -1,0 +1,1 @@
+"""The application: the ``lightgan`` command, its subcommands, run folders and experiment tracking."""

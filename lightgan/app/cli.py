@@ -1,0 +1,395 @@
+"""The ``lightgan`` command: Lightning's fit/validate/test/predict plus lightgan's own commands.
+
+``fit`` and friends go through ``LightningCLI`` (jsonargparse configs, ``--print_config``,
+class_path/init_args). Before parsing, components named on the command line or in config
+files are imported through the registry, so their short names resolve; the datamodule's
+``data_shape``/``num_classes`` are linked into the model so configs never repeat them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import re
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")  # Lightning 2.6 calls deprecated APIs
+
+import yaml
+from jsonargparse import DefaultHelpFormatter
+from lightning.pytorch.callbacks import BasePredictionWriter, Callback, ModelCheckpoint
+from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
+from lightning.pytorch.utilities import rank_zero_info
+
+from lightgan import __version__, registry
+from lightgan.app.run_dir import (
+    RUN_DIR_ENV,
+    find_last_checkpoint,
+    inherited_run_dir,
+    next_version_dir,
+    previous_wandb_run_id,
+    requeued_run_dir,
+    run_dir_of_checkpoint,
+)
+from lightgan.core.module import GANModule
+from lightgan.data.base import GANDataModule
+from lightgan.errors import ConfigError, LightGANError
+
+LIGHTNING_COMMANDS = {
+    "fit": "train a GAN",
+    "validate": "run the validation split through a trained GAN",
+    "test": "run the test split through a trained GAN",
+    "predict": "generate samples through the Lightning predict loop",
+}
+#: lightgan's own commands: name -> (module with ``main(argv)``, one-line help).
+OWN_COMMANDS = {
+    "sample": ("lightgan.app.commands.sample", "draw samples from a checkpoint into a PNG grid or a .pt tensor"),
+    "evaluate": ("lightgan.app.commands.evaluate", "score a checkpoint: FID/KID/IS/precision-recall, mode coverage"),
+    "train-classifier": ("lightgan.app.commands.train_classifier", "train the classifier behind domain features"),
+    "plugins": ("lightgan.app.commands.plugins", "list registered models, datamodules, callbacks and losses"),
+}
+_LOGGERS_WITH_SAVE_DIR = ("CSVLogger", "TensorBoardLogger")
+
+
+class _DropLightningTips(logging.Filter):
+    """Lightning advertises its cloud products on every run; keep the console for the run itself."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("💡 Tip")
+
+
+def _quiet_third_party_noise() -> None:
+    logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(_DropLightningTips())
+    # Lightning 2.6 on recent torch: an internal deprecation users cannot act on.
+    warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
+    # lightgan checkpoints the state after each generator step on purpose: that is what resumes exactly.
+    warnings.filterwarnings("ignore", message=r"Using ModelCheckpoint with manual optimization and every_n_train_steps")
+    # Datasets without a validation split return no val loader on purpose (e.g. ImageFolder's default).
+    warnings.filterwarnings("ignore", message=r"Total length of `list` across ranks is zero.*")
+
+
+class _KeepLinesFormatter(DefaultHelpFormatter):
+    """Keep the line breaks of descriptions (the lists of registered names)."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return "".join(indent + line for line in text.splitlines(keepends=True))
+
+
+class LoggedSaveConfigCallback(SaveConfigCallback):
+    """Writes config.yaml into the run directory and sends the resolved config to every logger."""
+
+    def save_config(self, trainer: Any, pl_module: Any, stage: str) -> None:
+        config = yaml.safe_load(self.parser.dump(self.config, skip_none=False))
+        for logger in trainer.loggers:
+            logger.log_hyperparams({"config": config})
+
+
+class LightGANCLI(LightningCLI):
+    """LightningCLI with lightgan's run layout, links and default callbacks."""
+
+    def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+        parser.link_arguments("data.data_shape", "model.init_args.data_shape", apply_on="instantiate")
+        parser.link_arguments("data.num_classes", "model.init_args.num_classes", apply_on="instantiate")
+
+    def before_instantiate_classes(self) -> None:
+        cfg = self.config[self.subcommand]
+        # config.yaml records the command as given: re-running it starts a new version, not this one again
+        self._config_as_given = cfg.clone()
+        run_dir = self._resolve_run_dir(cfg)
+        cfg.trainer.default_root_dir = str(run_dir)
+        os.environ[RUN_DIR_ENV] = str(run_dir)
+        self.run_dir = run_dir
+        self._place_logger(cfg, run_dir, resuming=bool(cfg.get("ckpt_path")))
+
+    def _run_name(self, cfg: Any) -> str:
+        configs = cfg.get("config") or []
+        if configs:
+            path = Path(str(configs[-1]))
+            if path.name == "config.yaml" and re.fullmatch(r"version_\d+", path.parent.name):
+                return path.parent.parent.name  # a run's own config.yaml: a new version of that run
+            return path.stem
+        model = str(cfg.model.class_path).rsplit(".", 1)[-1]
+        data = str(cfg.data.class_path).rsplit(".", 1)[-1] if cfg.get("data") else "data"
+        return f"{model}_{data}".lower()
+
+    def _resolve_run_dir(self, cfg: Any) -> Path:
+        inherited = inherited_run_dir()
+        if inherited is not None:
+            if cfg.get("ckpt_path") == "last":
+                cfg.ckpt_path = str(inherited / "checkpoints" / "last.ckpt")
+            return inherited
+        explicit = cfg.trainer.get("default_root_dir")
+        base = Path(explicit) if explicit else Path("runs") / self._run_name(cfg)
+        ckpt = cfg.get("ckpt_path")
+        if ckpt == "last":
+            found = find_last_checkpoint(base)
+            if found is None:
+                raise ConfigError(
+                    f"--ckpt_path last: no checkpoint to resume under {base} (looked for checkpoints/last.ckpt "
+                    "there and in its version_N folders). Start without --ckpt_path, or pass a checkpoint file."
+                )
+            cfg.ckpt_path = str(found)
+            rank_zero_info(f"lightgan: resuming from {found}")
+            return run_dir_of_checkpoint(found) or base
+        requeued = None if (ckpt or explicit) else requeued_run_dir(base)
+        if requeued is not None:
+            rank_zero_info(f"lightgan: requeued SLURM job, continuing {requeued} from its HPC checkpoint")
+            return requeued
+        if ckpt:
+            if not Path(ckpt).is_file():
+                raise ConfigError(f"--ckpt_path {ckpt} does not exist.")
+            owner = run_dir_of_checkpoint(Path(ckpt))
+            if owner is not None and not explicit:
+                return owner
+        return base if explicit else next_version_dir(base)
+
+    @staticmethod
+    def _place_logger(cfg: Any, run_dir: Path, *, resuming: bool) -> None:
+        """Point loggers left at their default location into the run directory; a resumed run
+        continues its W&B run."""
+        loggers = cfg.trainer.get("logger")
+        for logger in loggers if isinstance(loggers, list) else [loggers]:
+            if not hasattr(logger, "class_path"):
+                continue
+            init = logger.init_args
+            name = str(logger.class_path).rsplit(".", 1)[-1]
+            if name == "WandbAutoModeLogger":
+                if init.get("save_dir") in (None, "."):
+                    init.save_dir = str(run_dir.resolve())
+                if init.get("name") is None:
+                    init.name = f"{run_dir.parent.name}/{run_dir.name}"
+                if resuming and init.get("id") is None:
+                    init.id = previous_wandb_run_id(run_dir)
+            elif name in _LOGGERS_WITH_SAVE_DIR and init.get("save_dir") in (None, "."):
+                init.save_dir, init.name, init.version = str(run_dir), "", ""
+
+    def instantiate_trainer(self, **kwargs: Any) -> Any:
+        trainer = super().instantiate_trainer(**kwargs)
+        for callback in trainer.callbacks:
+            if isinstance(callback, SaveConfigCallback):
+                callback.config = self._config_as_given
+        if self.subcommand == "fit":
+            self._add_default_callbacks(trainer.callbacks)
+        elif self.subcommand == "predict" and not any(isinstance(cb, BasePredictionWriter) for cb in trainer.callbacks):
+            from lightgan.app.predictions import SavePredictions
+
+            trainer.callbacks.append(SavePredictions())
+        return trainer
+
+    def _add_default_callbacks(self, callbacks: list[Callback]) -> None:
+        from lightgan.monitors.samples import FixedNoiseSamples
+
+        # the real path, as ModelCheckpoint makes it: resuming restores last_model_path only if they match
+        checkpoint_dir = os.path.realpath(self.run_dir / "checkpoints")
+        checkpoints = [cb for cb in callbacks if isinstance(cb, ModelCheckpoint)]
+        for cb in checkpoints:
+            if cb.dirpath is None:
+                cb.dirpath = checkpoint_dir
+        if checkpoints and not any(cb.save_last for cb in checkpoints):
+            checkpoints[0].save_last = True
+        if not any(isinstance(cb, FixedNoiseSamples) for cb in callbacks):
+            callbacks.append(FixedNoiseSamples())
+
+    def after_fit(self) -> None:
+        trainer = self.trainer
+        if not trainer.is_global_zero:
+            return
+        lines = [f"lightgan: run directory {self.run_dir}"]
+        last = find_last_checkpoint(self.run_dir)
+        if last:
+            lines.append(f"  last checkpoint: {last}  (resume: --ckpt_path last)")
+        samples = sorted((self.run_dir / "samples").glob("*.png"))
+        if samples:
+            lines.append(f"  latest samples:  {samples[-1]}")
+        print("\n".join(lines), flush=True)
+
+
+def _registered_names() -> str:
+    rows = []
+    for kind, title in (("model", "models (--model)"), ("datamodule", "datamodules (--data)")):
+        rows.append(f"Registered {title}: {', '.join(registry.names(kind)) or '(none)'}")
+    rows.append(f"Registered callbacks (--trainer.callbacks): {', '.join(registry.names('callback')) or '(none)'}")
+    rows.append(f"Registered losses (--model.init_args.loss): {', '.join(registry.names('loss'))}")
+    rows.append("Short names and full class paths both work, e.g. --model DCGAN --data FashionMNIST.")
+    return "\n".join(rows)
+
+
+def _config_paths(argv: Sequence[str]) -> list[Path]:
+    paths = []
+    for i, token in enumerate(argv):
+        if token in ("--config", "-c") and i + 1 < len(argv):
+            paths.append(Path(argv[i + 1]))
+        elif token.startswith("--config="):
+            paths.append(Path(token.split("=", 1)[1]))
+    return paths
+
+
+#: Where components are chosen, in config files and on the command line -> registry kind.
+_COMPONENT_KEYS = {"model": "model", "data": "datamodule", "trainer.callbacks": "callback"}
+_COMPONENT_FLAGS = {
+    "--model": "model",
+    "--model.class_path": "model",
+    "--data": "datamodule",
+    "--data.class_path": "datamodule",
+    "--trainer.callbacks": "callback",
+    "--trainer.callbacks+": "callback",
+}
+
+
+def _class_names(value: Any) -> list[str]:
+    """Class names or paths in a value: a name, a class_path dict, a list of them, or their JSON/YAML text."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith(("{", "[")):
+            try:
+                return _class_names(yaml.safe_load(text))
+            except yaml.YAMLError:
+                return []
+        return [text] if text and not text.endswith((".yaml", ".yml", ".json")) else []
+    if isinstance(value, dict):
+        return _class_names(value.get("class_path")) if isinstance(value.get("class_path"), str) else []
+    if isinstance(value, list):
+        return [name for item in value for name in _class_names(item)]
+    return []
+
+
+def _named_components(argv: Sequence[str]) -> list[tuple[str, str]]:
+    """``(kind, name)`` of the model, datamodule and callbacks chosen on the command line or in config files."""
+    chosen: list[tuple[str, str]] = []
+    for path in _config_paths(argv):
+        if not path.is_file():
+            continue
+        content = yaml.safe_load(path.read_text()) or {}
+        for key, kind in _COMPONENT_KEYS.items():
+            value: Any = content
+            for part in key.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            chosen += [(kind, name) for name in _class_names(value)]
+    for i, token in enumerate(argv):
+        for flag, kind in _COMPONENT_FLAGS.items():
+            if token == flag and i + 1 < len(argv):
+                chosen += [(kind, name) for name in _class_names(argv[i + 1])]
+            elif token.startswith(flag + "="):
+                chosen += [(kind, name) for name in _class_names(token.split("=", 1)[1])]
+    return chosen
+
+
+def _check_names(argv: Sequence[str]) -> None:
+    """Import the chosen components; unknown, clashing or broken names fail here with a message that says why.
+
+    Callback names lightgan does not register are left to jsonargparse, which also knows
+    Lightning's own callbacks (``ModelCheckpoint``, ...) by class name.
+    """
+    registered_callbacks = {e.name for e in registry.entries("callback")}
+    for kind, name in _named_components(argv):
+        if "." in name:
+            registry.import_object(name)
+        elif kind != "callback" or name in registered_callbacks:
+            registry.load(kind, name)
+
+
+def _preload(argv: Sequence[str]) -> None:
+    """Import the registered components that the command line or config files mention anywhere.
+
+    jsonargparse resolves a short name only among classes already imported; names that are
+    ambiguous or broken are skipped here (a broken plugin is reported once).
+    """
+    text = " ".join(argv)
+    for path in _config_paths(argv):
+        if path.is_file():
+            text += "\n" + path.read_text()
+    words = set(re.findall(r"[A-Za-z_][\w]*", text))
+    for kind in registry.GROUPS:
+        for name in registry.names(kind):
+            if name in words:
+                registry.try_load(kind, name)
+
+
+def _top_level_help() -> str:
+    rows = [f"lightgan {__version__}: GAN experiments on PyTorch Lightning", "", "usage: lightgan <command> [options]"]
+    rows += ["", "commands:"]
+    for name, text in LIGHTNING_COMMANDS.items():
+        rows.append(f"  {name:<16} {text}")
+    for name, (_, text) in OWN_COMMANDS.items():
+        rows.append(f"  {name:<16} {text}")
+    rows += [
+        "",
+        "Run `lightgan <command> --help` for a command's options, for example:",
+        "  lightgan fit --config configs/dcgan_fashion_mnist.yaml",
+        "  lightgan fit --config configs/dcgan_mnist.yaml --print_config",
+        "  lightgan sample --ckpt runs/dcgan_mnist/version_0/checkpoints/last.ckpt --n 64 --out grid.png",
+    ]
+    return "\n".join(rows)
+
+
+def run_lightning(argv: list[str], from_sys_argv: bool = False) -> LightGANCLI:
+    """Run one of Lightning's subcommands through ``LightGANCLI``."""
+    _quiet_third_party_noise()
+    _check_names(argv)
+    _preload(argv)
+    names = _registered_names()
+    parser_kwargs = {
+        name: {"description": f"lightgan {name}: {text}.\n\n{names}", "formatter_class": _KeepLinesFormatter}
+        for name, text in LIGHTNING_COMMANDS.items()
+    }
+    return LightGANCLI(
+        model_class=GANModule,
+        datamodule_class=GANDataModule,
+        subclass_mode_model=True,
+        subclass_mode_data=True,
+        save_config_callback=LoggedSaveConfigCallback,
+        save_config_kwargs={"overwrite": True},
+        trainer_defaults={
+            "logger": {"class_path": "lightgan.app.loggers.WandbAutoModeLogger", "init_args": {"project": "lightgan"}},
+        },
+        parser_kwargs={**parser_kwargs, "env_prefix": "LIGHTGAN"},
+        auto_configure_optimizers=False,
+        args=None if from_sys_argv else argv,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if not args or args[0] in ("-h", "--help"):
+            print(_top_level_help())
+            return 0
+        if args[0] in ("--version", "-V"):
+            print(f"lightgan {__version__}")
+            return 0
+        command, rest = args[0], args[1:]
+        if command in OWN_COMMANDS:
+            importlib.import_module(OWN_COMMANDS[command][0]).main(rest)
+        elif command in LIGHTNING_COMMANDS:
+            run_lightning(args, from_sys_argv=argv is None)
+        else:
+            known = ", ".join([*LIGHTNING_COMMANDS, *OWN_COMMANDS])
+            raise ConfigError(f"unknown command {command!r}. Commands: {known}. See `lightgan --help`.")
+    except Exception as exc:
+        user_error = _find_user_error(exc)
+        if user_error is None:
+            raise
+        print(f"lightgan: error: {user_error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _find_user_error(exc: BaseException) -> LightGANError | None:
+    """The lightgan error behind ``exc``: jsonargparse and Lightning wrap what classes raise."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, LightGANError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

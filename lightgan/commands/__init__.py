@@ -1,1 +1,0 @@
-"""lightgan's own subcommands (Lightning's fit/validate/test/predict live in ``lightgan.cli``)."""

@@ -1,0 +1,20 @@
+"""Monitors: callbacks that watch training without changing it: pictures, health checks, quality scores."""
+
+from lightgan.monitors.interpolation import LatentInterpolation
+from lightgan.monitors.mode_collapse import ModeCollapseAlarm
+from lightgan.monitors.nan_guard import NaNGuard, NonFiniteLossError
+from lightgan.monitors.overfitting import DiscriminatorOverfitting
+from lightgan.monitors.progress_gif import ProgressGIF
+from lightgan.monitors.quality import QualityMetrics
+from lightgan.monitors.samples import FixedNoiseSamples
+
+__all__ = [
+    "DiscriminatorOverfitting",
+    "FixedNoiseSamples",
+    "LatentInterpolation",
+    "ModeCollapseAlarm",
+    "NaNGuard",
+    "NonFiniteLossError",
+    "ProgressGIF",
+    "QualityMetrics",
+]
