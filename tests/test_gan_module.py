@@ -56,14 +56,14 @@ class CountSteps(GANCallback):
     def on_discriminator_loss(self, trainer, pl_module, step) -> None:
         self.order.append("d_loss")
 
-    def on_after_discriminator_step(self, trainer, pl_module) -> None:
+    def on_after_discriminator_step(self, trainer, pl_module, step) -> None:
         self.d_steps += 1
         self.order.append("d_after")
 
     def on_generator_loss(self, trainer, pl_module, step) -> None:
         self.order.append("g_loss")
 
-    def on_after_generator_step(self, trainer, pl_module) -> None:
+    def on_after_generator_step(self, trainer, pl_module, step) -> None:
         self.g_steps += 1
         self.order.append("g_after")
 
@@ -80,12 +80,23 @@ def test_n_critic_discriminator_steps_per_generator_step_and_global_step_counts_
     assert counter.order[:9] == ["d_inputs", "d_targets", "d_loss", "d_after"] * 2 + ["d_inputs"]
 
 
+class CountBatches(L.Callback):
+    """Data batches the training steps took (a step of n_critic > 1 takes them as a list)."""
+
+    def __init__(self) -> None:
+        self.completed = 0
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        self.completed += len(batch) if isinstance(batch, list) else 1
+
+
 def test_max_steps_counts_generator_steps() -> None:
     model = tiny_gan(n_critic=2)
-    t = trainer(max_steps=5)
+    batches = CountBatches()
+    t = trainer(max_steps=5, callbacks=[batches])
     t.fit(model, tiny_data())
     assert t.global_step == 5
-    assert t.fit_loop.epoch_loop.batch_progress.total.completed == 10  # 2 batches per generator step
+    assert batches.completed == 10  # 2 batches per generator step
 
 
 def test_logged_step_axis_is_generator_steps(tmp_path) -> None:

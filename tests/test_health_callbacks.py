@@ -82,7 +82,7 @@ class CountAfterGeneratorSteps(GANCallback):
     def __init__(self) -> None:
         self.count = 0
 
-    def on_after_generator_step(self, trainer, pl_module) -> None:
+    def on_after_generator_step(self, trainer, pl_module, step) -> None:
         self.count += 1
 
 

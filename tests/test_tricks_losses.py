@@ -167,7 +167,7 @@ def test_historical_averaging_penalises_distance_to_the_running_mean() -> None:
     with torch.no_grad():  # an optimizer step that moves every D parameter by +1
         for p in module.discriminator.parameters():
             p.add_(1.0)
-    callback.on_after_discriminator_step(None, module)  # mean of (theta0, theta0 + 1) = theta0 + 0.5
+    callback.on_after_discriminator_step(None, module, step)  # mean of (theta0, theta0 + 1) = theta0 + 0.5
     with torch.no_grad():
         for p in module.discriminator.parameters():
             p.add_(1.0)  # now theta0 + 2: distance 1.5 per parameter
@@ -187,7 +187,7 @@ def test_historical_averaging_state_survives_a_round_trip() -> None:
     module = tiny_gan(data_shape=(2,))
     callback = HistoricalAveraging()
     callback.on_fit_start(None, module)
-    callback.on_after_generator_step(None, module)
+    callback.on_after_generator_step(None, module, g_step(module))
     restored = HistoricalAveraging()
     restored.load_state_dict(callback.state_dict())
     restored.on_fit_start(None, module)

@@ -7,7 +7,7 @@ import copy
 import pytest
 import torch
 from torch import nn
-from trick_steps import d_step, params_of, run_d_step, tiny_dcgan, tiny_gan
+from trick_steps import d_step, g_step, params_of, run_d_step, tiny_dcgan, tiny_gan
 
 from lightgan.callbacks import GeneratorEMA, MinibatchDiscrimination, SpectralNorm, WeightClipping
 from lightgan.core.hooks import GeneratorStep
@@ -23,7 +23,7 @@ def test_weight_clipping_clamps_d_and_leaves_g_alone() -> None:
         for p in module.parameters():
             p.mul_(100)
     g_before, d_before = params_of(module.generator), params_of(module.discriminator)
-    WeightClipping(0.05).on_after_discriminator_step(None, module)
+    WeightClipping(0.05).on_after_discriminator_step(None, module, d_step(module))
     for name, value in params_of(module.discriminator).items():
         assert torch.equal(value, d_before[name].clamp(-0.05, 0.05)), name
     assert float(max(p.detach().abs().max() for p in module.discriminator.parameters())) == pytest.approx(0.05)
@@ -51,7 +51,7 @@ def test_ema_averages_g_and_sample_uses_it() -> None:
     with torch.no_grad():  # a generator step
         for p in module.generator.parameters():
             p.add_(1.0)
-    callback.on_after_generator_step(None, module)
+    callback.on_after_generator_step(None, module, g_step(module))
     for name, value in params_of(module.generator_ema).items():
         assert torch.allclose(value, 0.9 * initial[name] + 0.1 * (initial[name] + 1.0)), name
     assert callback.updates == 1
@@ -74,8 +74,7 @@ def test_ema_batch_norm_statistics_are_the_averaged_generators_own() -> None:
         norm.running_var.fill_(9.0)
     z = torch.randn(256, module.latent_dim)
     for _ in range(150):  # batch-norm momentum 0.1: the planted values fade to 0.9**150
-        callback.on_generator_inputs(None, module, GeneratorStep(batch={}, z=z, fake=torch.empty(0)))
-        callback.on_after_generator_step(None, module)
+        callback.on_after_generator_step(None, module, GeneratorStep(batch={}, z=z, fake=torch.empty(0)))
 
     ema_norms = [m for m in module.generator_ema.modules() if isinstance(m, nn.BatchNorm1d)]
     assert all(not torch.allclose(m.running_mean, torch.full_like(m.running_mean, 5.0)) for m in ema_norms)

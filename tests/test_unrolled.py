@@ -67,7 +67,7 @@ class CheckDiscriminatorUntouchedByGeneratorLoss(GANCallback):
     def __init__(self) -> None:
         self.checked = 0
 
-    def on_after_discriminator_step(self, trainer, pl_module) -> None:
+    def on_after_discriminator_step(self, trainer, pl_module, step) -> None:
         self.after_d_step = copy.deepcopy(pl_module.discriminator.state_dict())
 
     def on_generator_loss(self, trainer, pl_module, step) -> None:

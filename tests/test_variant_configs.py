@@ -15,7 +15,7 @@ from lightgan.core.checkpoint import load_gan
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
 TINY_2D = [
-    "--data.init_args.num_samples=400",
+    "--data.init_args.num_samples=500",  # wgan_gp_grid: one step takes n_critic=5 batches of 100
     "--data.init_args.val_samples=40",
     "--model.init_args.hidden_dims=[16, 16]",
     "--model.init_args.discriminator_hidden_dims=[8, 8]",

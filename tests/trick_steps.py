@@ -49,25 +49,17 @@ def real_batch(module: Any, n: int = 6, seed: int = 1) -> dict[str, Tensor]:
 
 def d_step(module: Any, n: int = 6) -> DiscriminatorStep:
     """The context of a discriminator step before any hook ran (as ``GANModule`` builds it)."""
-    batch = real_batch(module, n)
-    with torch.no_grad():
-        fake_labels = module.sample_labels(n, module.noise_rng)
-        z = module.sample_noise(n, module.noise_rng)
-        fake = module.generate(z, fake_labels)
-    return DiscriminatorStep(
-        batch=batch, real=batch["real"], fake=fake, labels=batch.get("label"), fake_labels=fake_labels, z=z
+    return module.discriminator_context(
+        real_batch(module, n), module.find_player(None, "discriminator"), module.noise_rng
     )
 
 
 def g_step(module: Any, n: int = 6) -> GeneratorStep:
-    batch = real_batch(module, n)
-    z = module.sample_noise(n, module.noise_rng)
-    fake_labels = module.sample_labels(n, module.noise_rng)
-    return GeneratorStep(batch=batch, z=z, fake=module.generate(z, fake_labels), fake_labels=fake_labels)
+    return module.generator_context(real_batch(module, n), module.find_player(None, "generator"), module.noise_rng)
 
 
 def run_d_step(module: Any, callbacks: list[L.Callback], step: DiscriminatorStep) -> DiscriminatorStep:
-    """The hooks and loss of ``GANModule._discriminator_update``, without backward and optimizer."""
+    """The hooks and loss of a discriminator update, without backward and optimizer."""
     for name in ("on_discriminator_inputs", "on_discriminator_targets"):
         for cb in callbacks:
             getattr(cb, name)(None, module, step)
@@ -87,7 +79,9 @@ def run_g_step(module: Any, callbacks: list[L.Callback], step: GeneratorStep) ->
 
 
 def snapshot(step: DiscriminatorStep | GeneratorStep) -> dict[str, Any]:
-    return {f.name: copy.copy(getattr(step, f.name)) for f in dataclasses.fields(step)}
+    """The step's fields, shallow-copied (its random generator kept as the same object)."""
+    fields = {f.name: getattr(step, f.name) for f in dataclasses.fields(step)}
+    return {name: value if isinstance(value, torch.Generator) else copy.copy(value) for name, value in fields.items()}
 
 
 def _same(old: Any, new: Any) -> bool:

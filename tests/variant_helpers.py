@@ -10,12 +10,26 @@ import lightning as L
 import torch
 from helpers import quiet_trainer
 from torch import Tensor, nn
+from trick_steps import run_d_step
 
 from lightgan.core.hooks import DiscriminatorStep, GANCallback
 from lightgan.data import MNIST, RingMixture
 
 #: Keyword arguments for a tiny fully connected variant on 2-D data.
 TINY_2D: dict[str, Any] = {"data_shape": (2,), "latent_dim": 2, "hidden_dims": (16, 16)}
+
+
+def set_up_tricks(model: L.LightningModule) -> list[L.Callback]:
+    """The tricks the variant brings along (``configure_callbacks``), set up on it as training would."""
+    callbacks = list(model.configure_callbacks() or [])
+    for callback in callbacks:
+        callback.setup(None, model, "fit")
+    return callbacks
+
+
+def variant_discriminator_loss(model: Any, step: DiscriminatorStep) -> Tensor:
+    """D's loss for ``step`` with the tricks the variant brings along (penalties), as in training."""
+    return run_d_step(model, set_up_tricks(model), step).loss
 
 
 def tiny_ring(num_samples: int = 192, val_samples: int = 40, batch_size: int = 16) -> RingMixture:

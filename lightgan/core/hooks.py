@@ -1,96 +1,54 @@
-"""GAN-specific callback hooks, called from inside the discriminator and generator steps.
+"""GAN-specific callback hooks, called from inside the discriminator and generator updates.
 
 Lightning's own hooks stop at the edge of ``training_step``. Tricks such as label smoothing,
-instance noise or feature matching need to act *inside* a D or G step, so ``GANModule`` calls
-the methods below on every callback that defines them. Each hook receives the step's context
-object and may change it in place; the module reads the context back after the hook.
+instance noise or feature matching need to act *inside* a D or G update, so ``GANModule``
+calls the methods of :class:`GANCallback` on every callback that defines them. Each hook
+receives the update's step object and may change it in place; the module reads it back.
 
-Order inside one discriminator step::
+Order inside one discriminator update (one per discriminator player and batch)::
 
-    on_discriminator_inputs(ctx)   # ctx.real / ctx.fake may be replaced (noise, augmentation, replay)
-    on_discriminator_targets(ctx)  # ctx.real_target / ctx.fake_target may be replaced (label smoothing)
-    ... D forward, adversarial loss ...
-    on_discriminator_loss(ctx)     # ctx.loss may be changed (penalties); ctx.logs gains entries
-    ... backward, optimizer step ...
-    on_after_discriminator_step()
+    on_discriminator_inputs(step)       # step.real / step.fake may be replaced (noise, augmentation, replay)
+    on_discriminator_targets(step)      # step.real_target / step.fake_target (label smoothing)
+    ... D forward, the variant's loss ...
+    on_discriminator_loss(step)         # step.loss may be changed (penalties); step.logs gains entries
+    ... backward ...
+    on_before_discriminator_step(step)  # gradients exist; setting step.skipped cancels the optimizer step
+    ... optimizer step ...
+    on_after_discriminator_step(step)   # weight clipping, averages
 
-Order inside one generator step::
+Order inside one generator update (one per generator player, after all discriminator updates)::
 
-    on_generator_inputs(ctx)       # ctx.fake may be replaced (augmentation) before D sees it
-    ... D forward, adversarial loss ...
-    on_generator_loss(ctx)         # ctx.loss may be changed or replaced (feature matching)
-    ... backward, optimizer step ...
-    on_after_generator_step()
+    on_generator_inputs(step)           # step.fake may be replaced (augmentation) before D sees it
+    ... D forward, the variant's loss ...
+    on_generator_loss(step)             # step.loss may be changed or replaced (feature matching)
+    ... backward ...
+    on_before_generator_step(step)
+    ... optimizer step ...
+    on_after_generator_step(step)       # EMA updates
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import inspect
+import warnings
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
 import lightning as L
-from torch import Tensor
 
-from lightgan.core.losses import Target
+from lightgan.core.steps import DiscriminatorStep, GeneratorStep, Step
 
 if TYPE_CHECKING:
     from lightgan.core.module import GANModule
 
-HOOK_NAMES: tuple[str, ...] = (
-    "on_discriminator_inputs",
-    "on_discriminator_targets",
-    "on_discriminator_loss",
-    "on_after_discriminator_step",
-    "on_generator_inputs",
-    "on_generator_loss",
-    "on_after_generator_step",
-)
-
-
-@dataclass
-class DiscriminatorStep:
-    """Everything one discriminator update sees; hooks may change fields in place."""
-
-    batch: dict[str, Any]
-    real: Tensor
-    fake: Tensor
-    labels: Tensor | None = None
-    fake_labels: Tensor | None = None
-    #: The latent vectors ``fake`` was generated from (BiGAN's D judges (x, z) pairs).
-    z: Tensor | None = None
-    real_target: Target = None
-    fake_target: Target = None
-    real_out: Tensor | None = None
-    fake_out: Tensor | None = None
-    loss: Tensor | None = None
-    logs: dict[str, Tensor] = field(default_factory=dict)
-    #: Set by a callback that undid the step (NaNGuard's restore): nothing that follows the update runs.
-    skipped: bool = False
-
-
-@dataclass
-class GeneratorStep:
-    """Everything one generator update sees; hooks may change fields in place."""
-
-    batch: dict[str, Any]
-    z: Tensor
-    fake: Tensor
-    fake_labels: Tensor | None = None
-    real: Tensor | None = None
-    fake_out: Tensor | None = None
-    #: G's adversarial term alone (``loss`` may add a variant's own terms); tricks that reweight it read it here.
-    adversarial_loss: Tensor | None = None
-    loss: Tensor | None = None
-    logs: dict[str, Tensor] = field(default_factory=dict)
-    #: Set by a callback that undid the step (NaNGuard's restore): nothing that follows the update runs.
-    skipped: bool = False
+__all__ = ["HOOK_NAMES", "DiscriminatorStep", "GANCallback", "GeneratorStep", "HookCaller"]
 
 
 class GANCallback(L.Callback):
-    """Base class for tricks that act inside GAN steps. Override only what you need.
+    """Base class for tricks that act inside GAN updates. Override only what you need.
 
     Any ``lightning.Callback`` that defines one of these methods is called too; subclassing
-    this class only documents the signatures.
+    this class documents the signatures.
     """
 
     def on_discriminator_inputs(self, trainer: L.Trainer, pl_module: GANModule, step: DiscriminatorStep) -> None:
@@ -102,14 +60,69 @@ class GANCallback(L.Callback):
     def on_discriminator_loss(self, trainer: L.Trainer, pl_module: GANModule, step: DiscriminatorStep) -> None:
         """Add to or replace ``step.loss``; put anything worth plotting in ``step.logs``."""
 
-    def on_after_discriminator_step(self, trainer: L.Trainer, pl_module: GANModule) -> None:
+    def on_before_discriminator_step(self, trainer: L.Trainer, pl_module: GANModule, step: DiscriminatorStep) -> None:
+        """After backward, before the optimizer step: set ``step.skipped`` to cancel the update."""
+
+    def on_after_discriminator_step(self, trainer: L.Trainer, pl_module: GANModule, step: DiscriminatorStep) -> None:
         """Runs after the discriminator's optimizer step (weight clipping belongs here)."""
 
     def on_generator_inputs(self, trainer: L.Trainer, pl_module: GANModule, step: GeneratorStep) -> None:
-        """Change ``step.fake`` before the discriminator judges it in the generator step."""
+        """Change ``step.fake`` before the discriminator judges it in the generator update."""
 
     def on_generator_loss(self, trainer: L.Trainer, pl_module: GANModule, step: GeneratorStep) -> None:
         """Add to or replace ``step.loss``; put anything worth plotting in ``step.logs``."""
 
-    def on_after_generator_step(self, trainer: L.Trainer, pl_module: GANModule) -> None:
+    def on_before_generator_step(self, trainer: L.Trainer, pl_module: GANModule, step: GeneratorStep) -> None:
+        """After backward, before the optimizer step: set ``step.skipped`` to cancel the update."""
+
+    def on_after_generator_step(self, trainer: L.Trainer, pl_module: GANModule, step: GeneratorStep) -> None:
         """Runs after the generator's optimizer step (EMA updates belong here)."""
+
+
+#: The GAN hooks, read off :class:`GANCallback` so the list cannot drift from the methods.
+HOOK_NAMES: tuple[str, ...] = tuple(name for name in vars(GANCallback) if name.startswith("on_"))
+
+Hook = Callable[[L.Trainer, Any, Step], None]
+
+
+def defines_hook(callback: L.Callback, name: str) -> bool:
+    """Whether ``callback`` has its own ``name`` method (GANCallback's empty ones do not count)."""
+    method = getattr(type(callback), name, None)
+    return method is not None and method is not getattr(GANCallback, name, None)
+
+
+def _bound_hook(callback: L.Callback, name: str) -> Hook:
+    """The callback's hook; a 0.1-style after-hook, which took no step, is called without one."""
+    method = getattr(callback, name)
+    try:
+        takes_step = len(inspect.signature(method).parameters) >= 3 or any(
+            p.kind is p.VAR_POSITIONAL for p in inspect.signature(method).parameters.values()
+        )
+    except (TypeError, ValueError):  # a builtin or C callable: assume the current signature
+        takes_step = True
+    if takes_step:
+        return method
+    warnings.warn(
+        f"{type(callback).__name__}.{name}(trainer, pl_module) takes no step; since lightgan 0.2 the hook "
+        "receives it as a third argument: define it as (trainer, pl_module, step).",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return lambda trainer, module, step: method(trainer, module)
+
+
+class HookCaller:
+    """Calls each GAN hook on the callbacks that define it, in the order of ``trainer.callbacks``, except
+    that callbacks of the types in ``first`` (the module's own, from ``configure_callbacks``) go first:
+    a variant's fixed tricks are part of its update (WGAN's clipping acts before anyone looks at D)."""
+
+    def __init__(self, trainer: L.Trainer | None = None, first: Collection[type] = ()) -> None:
+        self.trainer = trainer
+        callbacks = sorted(trainer.callbacks if trainer is not None else [], key=lambda cb: type(cb) not in first)
+        self._hooks: dict[str, list[Hook]] = {
+            name: [_bound_hook(cb, name) for cb in callbacks if defines_hook(cb, name)] for name in HOOK_NAMES
+        }
+
+    def __call__(self, name: str, module: GANModule, step: Step) -> None:
+        for hook in self._hooks[name]:
+            hook(self.trainer, module, step)

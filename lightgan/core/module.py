@@ -1,17 +1,27 @@
 """``GANModule``: the manual-optimization loop every variant shares.
 
-One training batch is one discriminator step; after every ``n_critic`` discriminator steps the
-generator takes one step. lightgan counts *generator* steps: ``trainer.global_step``,
-``max_steps``, checkpoint intervals and the x-axis of logged metrics all advance once per
-generator update (Lightning alone would count every optimizer step). Variants override only
-what differs: the networks, ``generate``/``discriminate`` for conditioning, or the two
-``*_loss`` methods for extra terms.
+A GAN is a set of **players** (networks with an optimizer of their own, see
+``lightgan.core.players``), by default one generator and one discriminator. One training step
+(one Lightning step) takes ``n_critic`` data batches: for each batch every discriminator player
+is updated once, then every generator player once. lightgan counts these steps, so
+``trainer.global_step``, ``max_steps``, checkpoint intervals and the x-axis of logged metrics
+advance once per generator update, whatever the number of players or ``n_critic``.
+
+Every update is built by the one pair of public methods ``discriminator_step(batch)`` /
+``generator_step(batch)``: they draw the generator's inputs (``draw_inputs``: noise, then
+labels, plus any conditions the batch carries), run the tricks' hooks and the variant's loss.
+The loop, validation and tests all use them. Variants override only what differs: the
+networks, ``generate``/``discriminate`` for conditioning, the two ``*_loss`` methods for
+extra terms, ``players()`` for more than two networks.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
-from collections.abc import Callable
+import itertools
+import warnings
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, Literal
 
 import lightning as L
@@ -22,13 +32,23 @@ from lightning.pytorch.strategies import DDPStrategy
 from lightning.pytorch.utilities import rank_zero_info
 from torch import Tensor, nn
 
-from lightgan.core.hooks import HOOK_NAMES, DiscriminatorStep, GANCallback, GeneratorStep
+from lightgan.core.checkpoint import CHECKPOINT_KEY, migrate_checkpoint
+from lightgan.core.hooks import HookCaller
 from lightgan.core.losses import AdversarialLoss, loss_spec, resolve_loss
+from lightgan.core.players import (
+    DISCRIMINATOR,
+    GENERATOR,
+    ROLES,
+    Player,
+    Role,
+    check_player_settings,
+    check_players,
+)
+from lightgan.core.steps import ConditionalCritic, DiscriminatorStep, GeneratorInputs, GeneratorStep, Step
 from lightgan.errors import ConfigError
 from lightgan.registry import import_object
 
 Batch = dict[str, Any]
-_CHECKPOINT_KEY = "lightgan"
 
 
 def _check_positive(name: str, value: float, example: str) -> None:
@@ -36,8 +56,12 @@ def _check_positive(name: str, value: float, example: str) -> None:
         raise ConfigError(f"model.init_args.{name} must be positive, got {value!r}. Set it to e.g. {example}.")
 
 
+def _no_closure() -> None:
+    """Manual optimization computes the loss before stepping; the optimizer gets nothing to re-evaluate."""
+
+
 class GANModule(L.LightningModule):
-    """Alternating D/G training with manual optimization.
+    """Alternating discriminator/generator training of any number of players, with manual optimization.
 
     Args:
         data_shape: shape of one sample, ``(C, H, W)`` for images or ``(D,)`` for vectors.
@@ -46,26 +70,41 @@ class GANModule(L.LightningModule):
         latent_dim: size of the noise vector z.
         loss: adversarial objective: a registered name (``non_saturating``, ``minimax``,
             ``least_squares``, ``wasserstein``, ``hinge``) or a loss object.
-        n_critic: discriminator steps per generator step; each uses a fresh data batch.
-        optimizer: ``adam``, ``rmsprop`` or ``sgd`` for both networks.
-        lr_g, lr_d, betas_g, betas_d: separate learning rates and Adam betas (TTUR); with ``sgd``
-            the first beta is the momentum (0: plain SGD), RMSprop ignores them.
-        weight_decay: applied to both optimizers.
+        n_critic: data batches per training step: each discriminator is updated on every one of
+            them, the generators once, on the last.
+        optimizer: ``adam``, ``rmsprop`` or ``sgd`` for every player.
+        lr_g, lr_d, betas_g, betas_d: learning rates and Adam betas of generator and discriminator
+            players (TTUR); with ``sgd`` the first beta is the momentum, RMSprop ignores them.
+        weight_decay: applied to every optimizer.
         lr_scheduler: optional scheduler factory, applied to each optimizer.
-        lr_scheduler_interval: step the schedulers every generator ``step`` or every ``epoch``.
-        gradient_clip_val_g, gradient_clip_val_d: clip each network's gradients (None: off).
+        lr_scheduler_interval: step the schedulers every training ``step`` or every ``epoch``.
+        gradient_clip_val_g, gradient_clip_val_d: clip each role's gradients (None: off).
         gradient_clip_algorithm: ``norm`` or ``value``.
         noise: prior of z, ``normal`` or ``uniform`` on [-1, 1].
         seed: seed of the training-noise generator; None derives it from the global seed.
         pack: PacGAN packing degree m: D judges groups of m samples concatenated along the first
             data axis (channels, or the features of vectors), so it can see a lack of diversity.
             Variants build D for ``self.packed_shape``; the batch size must be divisible by m.
+        player_settings: per-player optimizer settings that override the role's, e.g.
+            ``{"d_a": {"lr": 1e-4}}``; keys ``lr``, ``betas``, ``weight_decay``, ``gradient_clip_val``.
     """
 
     #: The generator takes class labels (cGAN-style); such variants need a labelled datamodule.
     conditional: ClassVar[bool] = False
     #: The variant reads class labels of real data even if G is not conditional (e.g. SGAN).
     requires_labels: ClassVar[bool] = False
+    #: Batch entries G takes besides noise and labels (e.g. ``("source",)``: an image to translate).
+    input_conditions: ClassVar[tuple[str, ...]] = ()
+    #: Whether G takes a noise vector (image-to-image generators may not).
+    takes_noise: ClassVar[bool] = True
+    #: Networks the default generator and discriminator players train (extra heads, encoders).
+    generator_networks: ClassVar[tuple[str, ...]] = ("generator",)
+    discriminator_networks: ClassVar[tuple[str, ...]] = ("discriminator",)
+    #: Networks ``sample()`` runs; ``GeneratorEMA`` averages them (as ``<name>_ema``).
+    sampling_networks: ClassVar[tuple[str, ...]] = ("generator",)
+    #: The variant passes its own loss to ``__init__`` (it follows from the variant's arguments), so
+    #: ``loss`` is neither an argument of the variant nor one of its hyperparameters.
+    fixed_loss: ClassVar[bool] = False
 
     generator: nn.Module
     discriminator: nn.Module
@@ -91,10 +130,11 @@ class GANModule(L.LightningModule):
         noise: Literal["normal", "uniform"] = "normal",
         seed: int | None = None,
         pack: int = 1,
+        player_settings: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
-        if not isinstance(latent_dim, int) or latent_dim <= 0:
+        if self.takes_noise and (not isinstance(latent_dim, int) or latent_dim <= 0):
             raise ConfigError(
                 f"model.init_args.latent_dim must be a positive integer, got {latent_dim!r}. Set it to e.g. 100."
             )
@@ -110,9 +150,12 @@ class GANModule(L.LightningModule):
         if num_classes < 0:
             raise ConfigError(f"num_classes must be >= 0, got {num_classes!r}.")
         _check_pack(type(self), pack)
+        self._player_settings = check_player_settings(player_settings)
         resolved_loss = resolve_loss(loss)
         loss = loss_spec(loss)  # hparams stay plain data: checkpoints then load with weights_only=True
         self.save_hyperparameters()
+        if self.fixed_loss:
+            self.hparams.pop("loss", None)  # rebuilt from the variant's own arguments on load
         # the CLI records callables in hparams as their config (class_path, init_args), not as callables
         self.lr_scheduler_factory = lr_scheduler
         self.data_shape = tuple(int(s) for s in data_shape)
@@ -126,11 +169,88 @@ class GANModule(L.LightningModule):
         self.mode_centers: Tensor | None = None
         self._noise_rng: torch.Generator | None = None
         self._noise_rng_pending_state: Tensor | None = None
-        self._critic_steps = 0
         self._structure_changes: list[dict[str, Any]] = []
-        self._hook_callbacks: dict[str, list[L.Callback]] = {name: [] for name in HOOK_NAMES}
+        self._hooks = HookCaller()
+        self._players: list[Player] | None = None
+        self._player_of_optimizer: dict[int, Player] = {}
 
-    # ------------------------------------------------------------------ sampling
+    # ------------------------------------------------------------------ players
+    def players(self) -> list[Player]:
+        """The players, in the order of their optimizers: by default ``generator`` and ``discriminator``.
+
+        Override to declare more (each built with :meth:`player`); within a training step every
+        discriminator is updated before any generator, each in this order.
+        """
+        return [
+            self.player("generator", GENERATOR, self.generator_networks),
+            self.player("discriminator", DISCRIMINATOR, self.discriminator_networks),
+        ]
+
+    def player(self, name: str, role: Role, networks: tuple[str, ...] | list[str]) -> Player:
+        """A player with its role's optimizer settings (``lr_g``, ``betas_g``, ... for generators),
+        overridden by ``player_settings[name]``."""
+        h = self.hparams
+        is_generator = role == GENERATOR
+        settings: dict[str, Any] = {
+            "lr": h.lr_g if is_generator else h.lr_d,
+            "betas": h.betas_g if is_generator else h.betas_d,
+            "weight_decay": h.weight_decay,
+            "gradient_clip_val": h.gradient_clip_val_g if is_generator else h.gradient_clip_val_d,
+            **self._player_settings.get(name, {}),
+        }
+        settings["betas"] = tuple(settings["betas"])
+        return Player(name=name, role=role, networks=tuple(networks), **settings)
+
+    @property
+    def declared_players(self) -> list[Player]:
+        """``players()``, computed once."""
+        if self._players is None:
+            self._players = self.players()
+        return self._players
+
+    def players_of(self, role: Role) -> list[Player]:
+        return [p for p in self.declared_players if p.role == role]
+
+    def find_player(self, name: str | None, role: Role) -> Player:
+        """The player called ``name``, or the first player of ``role`` when ``name`` is None."""
+        for player in self.declared_players:
+            if (player.name == name) if name is not None else (player.role == role):
+                return player
+        names = [p.name for p in self.declared_players]
+        raise ConfigError(f"{type(self).__name__} has no {role} player {name!r}; its players are {names}.")
+
+    def optimizer_of(self, player: Player) -> torch.optim.Optimizer:
+        """The player's optimizer (players and optimizers are in the same order)."""
+        return self.trainer.optimizers[self.declared_players.index(player)]
+
+    def network_parameters(self, player: Player) -> Iterator[nn.Parameter]:
+        """The parameters of the player's networks."""
+        return itertools.chain.from_iterable(self.get_submodule(name).parameters() for name in player.networks)
+
+    def player_parameters(self, player: Player) -> Iterator[nn.Parameter]:
+        """What the player's optimizer updates: its networks' parameters.
+
+        A 0.1-style variant that overrides ``generator_parameters()``/``discriminator_parameters()``
+        (instead of ``generator_networks``/``discriminator_networks``) keeps its parameters.
+        """
+        legacy = self._legacy_parameters(player.role)
+        return legacy() if legacy is not None else self.network_parameters(player)
+
+    def _legacy_parameters(self, role: Role) -> Callable[[], Iterator[nn.Parameter]] | None:
+        name = f"{role}_parameters"
+        if type(self).players is not GANModule.players or getattr(type(self), name) is getattr(GANModule, name):
+            return None
+        return getattr(self, name)
+
+    def generator_parameters(self) -> Iterator[nn.Parameter]:
+        """Parameters of every generator player."""
+        return itertools.chain.from_iterable(self.network_parameters(p) for p in self.players_of(GENERATOR))
+
+    def discriminator_parameters(self) -> Iterator[nn.Parameter]:
+        """Parameters of every discriminator player."""
+        return itertools.chain.from_iterable(self.network_parameters(p) for p in self.players_of(DISCRIMINATOR))
+
+    # ------------------------------------------------------------------ inputs and sampling
     @property
     def noise_rng(self) -> torch.Generator:
         """The training-noise generator: on the module's device, seeded per rank, saved in checkpoints.
@@ -148,6 +268,10 @@ class GANModule(L.LightningModule):
             self._noise_rng = rng
         return self._noise_rng
 
+    def step_rng(self, step: Step) -> torch.Generator:
+        """The random source of ``step``: the one it was built with, else the training-noise generator."""
+        return step.rng if step.rng is not None else self.noise_rng
+
     def sample_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         """``n`` latent vectors from the configured prior (global RNG when ``generator`` is None)."""
         device = generator.device if generator is not None else self.device
@@ -164,13 +288,72 @@ class GANModule(L.LightningModule):
         device = generator.device if generator is not None else self.device
         return torch.randint(0, self.num_classes, (n,), generator=generator, device=device).to(self.device)
 
-    def generate(self, z: Tensor, labels: Tensor | None = None, net: nn.Module | None = None) -> Tensor:
-        """Run the generator (``net`` overrides which copy, e.g. the EMA one). Conditional variants override."""
+    def data_conditions(self, batch: Batch) -> dict[str, Tensor]:
+        """The inputs G takes from a data batch (``input_conditions``), e.g. the image to translate."""
+        missing = [key for key in self.input_conditions if key not in batch]
+        if missing:
+            raise ConfigError(
+                f"{type(self).__name__} takes {list(self.input_conditions)} from each batch, but the data gives "
+                f"only {sorted(batch)}. Pick a datamodule that provides {missing}."
+            )
+        return {key: batch[key] for key in self.input_conditions}
+
+    def draw_inputs(
+        self,
+        n: int,
+        generator: torch.Generator | None = None,
+        *,
+        z: Tensor | None = None,
+        labels: Tensor | int | None = None,
+        conditions: dict[str, Tensor] | None = None,
+    ) -> GeneratorInputs:
+        """G's inputs for ``n`` fakes, drawn in one order: noise, then class labels.
+
+        The one place inputs are drawn (training, evaluation, ``sample``, pictures). Parts that
+        are given are used as they are and draw nothing; ``labels`` may be one class for all.
+        """
+        if z is None and self.takes_noise:
+            z = self.sample_noise(n, generator)
+        if isinstance(labels, int):
+            labels = torch.full((n,), labels, dtype=torch.long, device=self.device)
+        elif labels is None:
+            labels = self.sample_labels(n, generator)
+        elif self.conditional:
+            labels = labels.to(self.device)
+        return GeneratorInputs(z=z, labels=labels, conditions=dict(conditions or {}))
+
+    def sample_inputs(
+        self,
+        n: int,
+        labels: Tensor | int | None = None,
+        *,
+        generator: torch.Generator | None = None,
+        z: Tensor | None = None,
+    ) -> tuple[Tensor | None, Tensor | None]:
+        """The noise and labels ``sample()`` feeds G (for callers that generate in parts)."""
+        inputs = self.draw_inputs(n, generator, z=z, labels=labels)
+        return inputs.z, inputs.labels
+
+    def generate(
+        self, z: Tensor | None, labels: Tensor | None = None, net: nn.Module | None = None, **conditions: Tensor
+    ) -> Tensor:
+        """Run the generator. Conditional and multi-generator variants override.
+
+        ``net`` (0.1) overrides which network runs; ``sample()`` instead swaps the averaged copies in.
+        """
+        _no_conditions(self, conditions)
         return (net or self.generator)(z)
 
-    def discriminate(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
-        """Run the discriminator on packs of ``self.pack`` samples. Conditional variants override to pass ``labels``."""
+    def discriminate(self, x: Tensor, labels: Tensor | None = None, **conditions: Tensor) -> Tensor:
+        """Run the discriminator on packs of ``self.pack`` samples. Conditional variants override."""
+        _no_conditions(self, conditions)
         return self.discriminator(self.pack_samples(x))
+
+    def critic(self, player: str, conditions: dict[str, Tensor]) -> ConditionalCritic:
+        """The discriminator of ``player`` as a function of samples and labels, for tricks that differentiate it."""
+        if not conditions:
+            return self.discriminate
+        return lambda x, labels=None: self.discriminate(x, labels, **conditions)
 
     @property
     def packed_shape(self) -> tuple[int, ...]:
@@ -191,78 +374,84 @@ class GANModule(L.LightningModule):
     @torch.no_grad()
     def sample(
         self,
-        n: int,
+        n: int | None = None,
         labels: Tensor | int | None = None,
         *,
         generator: torch.Generator | None = None,
         z: Tensor | None = None,
         use_ema: bool = True,
+        **conditions: Tensor,
     ) -> Tensor:
-        """The one way to get samples out: ``n`` outputs in data space, generator in eval mode.
+        """The one way to get samples out: outputs in data space, sampling networks in eval mode.
 
+        ``n`` may be left out when ``z`` or a condition (an image to translate, ...) fixes it;
         ``labels`` may be one class for all samples or one per sample (conditional variants);
-        ``generator`` makes the draw reproducible; the EMA generator is used when present.
+        ``generator`` makes the draw reproducible; averaged (EMA) networks are used when present.
         """
-        net = self.generator_ema if use_ema and self.generator_ema is not None else self.generator
-        z, labels = self.sample_inputs(n, labels, generator=generator, z=z)
-        was_training = net.training
-        net.eval()
-        try:
-            return self.generate(z.to(self.device), labels, net=net)
-        finally:
-            net.train(was_training)
+        n = _sample_count(n, z, conditions)
+        conditions = {key: value.to(self.device) for key, value in conditions.items()}
+        inputs = self.draw_inputs(n, generator, z=z, labels=labels, conditions=conditions)
+        z = inputs.z.to(self.device) if inputs.z is not None else None
+        with self.sampling_networks_ready(use_ema):
+            return self.generate(z, inputs.labels, **inputs.conditions)
 
-    def sample_inputs(
-        self,
-        n: int,
-        labels: Tensor | int | None = None,
-        *,
-        generator: torch.Generator | None = None,
-        z: Tensor | None = None,
-    ) -> tuple[Tensor, Tensor | None]:
-        """The noise and labels ``sample()`` feeds G, drawn in its order (for callers that generate in parts)."""
-        if z is None:
-            z = self.sample_noise(n, generator)
-        if isinstance(labels, int):
-            labels = torch.full((n,), labels, dtype=torch.long, device=self.device)
-        elif labels is None:
-            labels = self.sample_labels(n, generator)
-        elif self.conditional:
-            labels = labels.to(self.device)
-        return z, labels
+    @contextlib.contextmanager
+    def sampling_networks_ready(self, use_averaged: bool = True) -> Iterator[None]:
+        """The sampling networks in eval mode, their averaged copies (``<name>_ema``) swapped in when asked."""
+        swapped = [name for name in self.sampling_networks if use_averaged and self.averaged(name) is not None]
+        for name in swapped:
+            self._swap_averaged(name)
+        networks = [self.get_submodule(name) for name in self.sampling_networks]
+        modes = [net.training for net in networks]
+        for net in networks:
+            net.eval()
+        try:
+            yield
+        finally:
+            for net, mode in zip(networks, modes, strict=True):
+                net.train(mode)
+            for name in swapped:
+                self._swap_averaged(name)
+
+    def averaged(self, name: str) -> nn.Module | None:
+        """The averaged copy of sampling network ``name`` (``GeneratorEMA`` keeps it), if any."""
+        return getattr(self, f"{name}_ema", None)
+
+    def _swap_averaged(self, name: str) -> None:
+        modules = self._modules
+        modules[name], modules[f"{name}_ema"] = modules[f"{name}_ema"], modules[name]
 
     # ------------------------------------------------------------------ losses (variant hooks)
     def discriminator_loss(self, step: DiscriminatorStep) -> Tensor:
         """D's objective for one step; fills ``step.real_out``/``step.fake_out``. Override to add terms."""
-        step.real_out = self.discriminate(step.real, step.labels)
-        step.fake_out = self.discriminate(step.fake, step.fake_labels)
+        step.real_out = self.discriminate(step.real, step.labels, **step.conditions)
+        step.fake_out = self.discriminate(step.fake, step.fake_labels, **step.conditions)
         return self.loss.discriminator_loss(step.real_out, step.fake_out, step.real_target, step.fake_target)
 
     def generator_loss(self, step: GeneratorStep) -> Tensor:
         """G's objective for one step; fills ``step.fake_out``. Override to add terms."""
-        step.fake_out = self.discriminate(step.fake, step.fake_labels)
+        step.fake_out = self.discriminate(step.fake, step.fake_labels, **step.conditions)
         return self.adversarial_generator_loss(step)
 
-    def adversarial_generator_loss(
-        self, step: GeneratorStep, critic: Callable[[Tensor, Tensor | None], Tensor] | None = None
-    ) -> Tensor:
+    def adversarial_generator_loss(self, step: GeneratorStep, critic: ConditionalCritic | None = None) -> Tensor:
         """G's adversarial term from ``step.fake_out``, also kept as ``step.adversarial_loss``.
 
         Variants that add terms of their own call this for the adversarial part, so tricks that
         reweight only that part (feature matching) keep the rest. Losses that judge fakes
-        relative to real data (``generator_needs_real``) also get ``critic``'s output (default
-        ``discriminate``) on the step's real batch.
+        relative to real data (``generator_needs_real``) also get ``critic``'s output (default:
+        the step's critic) on the step's real batch.
         """
         if self.loss.generator_needs_real:
             step.real = step.batch["real"]
-            real_out = (critic or self.discriminate)(step.real, step.batch.get("label"))
+            judge = critic or step.critic or self.critic(step.player, step.conditions)
+            real_out = judge(step.real, step.batch.get("label"))
             step.adversarial_loss = self.loss.generator_loss(step.fake_out, real_out)
         else:
             step.adversarial_loss = self.loss.generator_loss(step.fake_out)
         return step.adversarial_loss
 
     def after_discriminator_step(self, step: DiscriminatorStep) -> None:
-        """Runs after D's optimizer step, before callbacks' ``on_after_discriminator_step`` (e.g. weight clipping)."""
+        """Runs after D's optimizer step, before callbacks' ``on_after_discriminator_step``."""
 
     def after_generator_step(self, step: GeneratorStep) -> None:
         """Runs after G's optimizer step, before callbacks' ``on_after_generator_step``."""
@@ -278,102 +467,159 @@ class GANModule(L.LightningModule):
             import_object(function)(self, **kwargs)
             self._structure_changes.append(change)
 
-    def generator_parameters(self) -> Any:
-        """Parameters the generator optimizer updates (variants add encoders or Q heads)."""
-        return self.generator.parameters()
+    # ------------------------------------------------------------------ building one update
+    def discriminator_context(self, batch: Batch, player: Player, rng: torch.Generator) -> DiscriminatorStep:
+        """One D update's context before any hook: the batch's reals and fresh fakes (made without gradient).
 
-    def discriminator_parameters(self) -> Any:
-        """Parameters the discriminator optimizer updates."""
-        return self.discriminator.parameters()
+        Variants with several players override it to pair each discriminator with its reals and fakes.
+        """
+        real = batch["real"]
+        with torch.no_grad():
+            inputs = self.draw_inputs(len(real), rng, conditions=self.data_conditions(batch))
+            fake = self.generate(inputs.z, inputs.labels, **inputs.conditions)
+        return DiscriminatorStep(
+            batch=batch,
+            real=real,
+            fake=fake,
+            labels=batch.get("label"),
+            fake_labels=inputs.labels,
+            z=inputs.z,
+            player=player.name,
+            conditions=inputs.conditions,
+            critic=self.critic(player.name, inputs.conditions),
+            rng=rng,
+        )
+
+    def generator_context(self, batch: Batch, player: Player, rng: torch.Generator) -> GeneratorStep:
+        """One G update's context before any hook: fresh fakes, with gradient."""
+        inputs = self.draw_inputs(len(batch["real"]), rng, conditions=self.data_conditions(batch))
+        return GeneratorStep(
+            batch=batch,
+            z=inputs.z,
+            fake=self.generate(inputs.z, inputs.labels, **inputs.conditions),
+            fake_labels=inputs.labels,
+            player=player.name,
+            conditions=inputs.conditions,
+            critic=self.critic(player.name, inputs.conditions),
+            rng=rng,
+        )
+
+    def discriminator_step(
+        self,
+        batch: Batch,
+        player: str | None = None,
+        *,
+        generator: torch.Generator | None = None,
+        hooks: bool = True,
+    ) -> DiscriminatorStep:
+        """One discriminator update up to its loss: inputs drawn, tricks' hooks run, the variant's loss.
+
+        No backward and no optimizer step: the loop does those, evaluation does not.
+        ``generator`` replaces the training-noise generator (evaluation uses a fixed one);
+        ``hooks=False`` leaves the tricks out.
+        """
+        rng = generator if generator is not None else self.noise_rng
+        step = self.discriminator_context(batch, self.find_player(player, DISCRIMINATOR), rng)
+        if hooks:
+            self._hooks("on_discriminator_inputs", self, step)
+            self._hooks("on_discriminator_targets", self, step)
+        step.loss = self.discriminator_loss(step)
+        if hooks:
+            self._hooks("on_discriminator_loss", self, step)
+        return step
+
+    def generator_step(
+        self,
+        batch: Batch,
+        player: str | None = None,
+        *,
+        generator: torch.Generator | None = None,
+        hooks: bool = True,
+    ) -> GeneratorStep:
+        """One generator update up to its loss (see :meth:`discriminator_step`)."""
+        rng = generator if generator is not None else self.noise_rng
+        step = self.generator_context(batch, self.find_player(player, GENERATOR), rng)
+        if hooks:
+            self._hooks("on_generator_inputs", self, step)
+        step.loss = self.generator_loss(step)
+        if hooks:
+            self._hooks("on_generator_loss", self, step)
+        return step
 
     # ------------------------------------------------------------------ the loop
-    def training_step(self, batch: Batch, batch_idx: int) -> None:
-        opt_g, opt_d = self.optimizers()
-        d_step = self._discriminator_update(batch, opt_d)
-        self._critic_steps += 1
-        if self._critic_steps % self.n_critic == 0:
-            g_step = self._generator_update(batch, opt_g)
-            if self.hparams.lr_scheduler_interval == "step":
-                self._step_schedulers()
-            self._log_train_step(d_step, g_step)
-        self._keep_logger_on_generator_clock()
+    @property
+    def batches_per_step(self) -> int:
+        """Data batches one training step takes (``n_critic``); lightgan's datamodules hand them over together."""
+        return self.n_critic
 
-    def _discriminator_update(self, batch: Batch, opt_d: LightningOptimizer) -> DiscriminatorStep:
-        real = batch["real"]
-        n = real.shape[0]
-        self.toggle_optimizer(opt_d)
-        with torch.no_grad():
-            fake_labels = self.sample_labels(n, self.noise_rng)
-            z = self.sample_noise(n, self.noise_rng)
-            fake = self.generate(z, fake_labels)
-        step = DiscriminatorStep(
-            batch=batch, real=real, fake=fake, labels=batch.get("label"), fake_labels=fake_labels, z=z
-        )
-        self._call_hooks("on_discriminator_inputs", step)
-        self._call_hooks("on_discriminator_targets", step)
-        step.loss = self.discriminator_loss(step)
-        self._call_hooks("on_discriminator_loss", step)
-        opt_d.zero_grad(set_to_none=True)
+    def training_step(self, batch: Batch | list[Batch], batch_idx: int) -> None:
+        batches = self._step_batches(batch)
+        optimizers = dict(zip((p.name for p in self.declared_players), self.optimizers(), strict=True))
+        steps: dict[str, Step] = {}
+        for data in batches:
+            for player in self.players_of(DISCRIMINATOR):
+                steps[player.name] = self._update(player, optimizers[player.name], data)
+        for player in self.players_of(GENERATOR):
+            steps[player.name] = self._update(player, optimizers[player.name], batches[-1])
+        self._advance_clock()
+        if self.hparams.lr_scheduler_interval == "step":
+            self._step_schedulers()
+        self._log_train_step(list(steps.values()))
+
+    def _step_batches(self, batch: Batch | list[Batch]) -> list[Batch]:
+        batches = batch if isinstance(batch, list) else [batch]
+        if len(batches) != self.batches_per_step:
+            raise ConfigError(
+                f"model.init_args.n_critic={self.n_critic} needs {self.n_critic} data batches per training step, but "
+                f"the train dataloader gives {len(batches)}. Use a lightgan datamodule (GANDataModule), whose "
+                "loader groups them."
+            )
+        return batches
+
+    def _update(self, player: Player, optimizer: LightningOptimizer, batch: Batch) -> Step:
+        """One player's update: its step, backward, the optimizer step (unless a trick cancels it), after-hooks."""
+        role = player.role
+        self.toggle_optimizer(optimizer)
+        build = self.discriminator_step if role == DISCRIMINATOR else self.generator_step
+        step = build(batch, player.name)
+        optimizer.zero_grad(set_to_none=True)
         self.manual_backward(step.loss)
-        self._step_without_counting(opt_d)
-        self.untoggle_optimizer(opt_d)
+        self._hooks(f"on_before_{role}_step", self, step)
         if not step.skipped:
-            self.after_discriminator_step(step)
-            self._call_hooks("on_after_discriminator_step")
+            # through the strategy (precision, clipping hooks) but not LightningOptimizer.step, which would
+            # count it: lightgan's clock advances once per training step (_advance_clock)
+            self.trainer.strategy.optimizer_step(optimizer.optimizer, closure=_no_closure)
+        self.untoggle_optimizer(optimizer)
+        if not step.skipped:
+            getattr(self, f"after_{role}_step")(step)
+            self._hooks(f"on_after_{role}_step", self, step)
         return step
 
-    def _generator_update(self, batch: Batch, opt_g: LightningOptimizer) -> GeneratorStep:
-        n = batch["real"].shape[0]
-        self.toggle_optimizer(opt_g)
-        z = self.sample_noise(n, self.noise_rng)
-        fake_labels = self.sample_labels(n, self.noise_rng)
-        step = GeneratorStep(batch=batch, z=z, fake=self.generate(z, fake_labels), fake_labels=fake_labels)
-        self._call_hooks("on_generator_inputs", step)
-        step.loss = self.generator_loss(step)
-        self._call_hooks("on_generator_loss", step)
-        opt_g.zero_grad(set_to_none=True)
-        self.manual_backward(step.loss)
-        opt_g.step()  # the one optimizer step Lightning counts: global_step == generator steps
-        self.untoggle_optimizer(opt_g)
-        if not step.skipped:
-            self.after_generator_step(step)
-            self._call_hooks("on_after_generator_step")
-        return step
+    def _advance_clock(self) -> None:
+        """One training step is one step of the clock that ``global_step``, ``max_steps`` and loggers read.
 
-    def _step_without_counting(self, optimizer: LightningOptimizer) -> None:
-        """Step ``optimizer`` through the strategy (precision, clipping hooks) without advancing global_step."""
-        self.trainer.strategy.optimizer_step(optimizer.optimizer, closure=lambda: None)
-
-    def _keep_logger_on_generator_clock(self) -> None:
-        """Loggers use Lightning's batch counter as x-axis; hold it to the generator-step count.
-
-        Lightning logs batch ``i`` at x = i after stepping to global_step i + 1 and then adds one;
-        setting it to global_step - 1 keeps that convention with generator steps when n_critic > 1.
+        The only write into Lightning's loop state: in manual optimization ``global_step`` is the
+        count of optimizer steps taken through ``LightningOptimizer.step``, and lightgan steps
+        every optimizer through the strategy instead, so it advances that count here, once.
         """
-        self.trainer.fit_loop.epoch_loop._batches_that_stepped = self.global_step - 1
+        progress = self.trainer.fit_loop.epoch_loop.manual_optimization.optim_step_progress
+        progress.increment_ready()
+        progress.increment_completed()
 
-    def _log_train_step(self, d_step: DiscriminatorStep, g_step: GeneratorStep) -> None:
-        """Progress bar and callback metrics every generator step; loggers every ``log_every_n_steps``.
-
-        Metrics go to loggers directly: Lightning would re-send the last values on the batches in
-        between (discriminator-only batches when n_critic > 1), each at the same x.
-        """
-        losses = {"train/d_loss": d_step.loss.detach(), "train/g_loss": g_step.loss.detach()}
-        extra = {
-            "train/d_real_score": self._score(d_step.real_out),
-            "train/d_fake_score": self._score(d_step.fake_out),
-            **{k: v.detach() for k, v in d_step.logs.items()},
-            **{k: v.detach() for k, v in g_step.logs.items()},
-        }
-        self.log_dict(losses, on_step=True, on_epoch=False, prog_bar=True, logger=False)
-        self.log_dict(extra, on_step=True, on_epoch=False, logger=False)
-        every = self.trainer.log_every_n_steps
-        if self.loggers and every and self.global_step % every == 0 and self.trainer.is_global_zero:
-            values = {k: float(v) for k, v in {**losses, **extra}.items()}
-            values["epoch"] = self.current_epoch
-            for logger in self.loggers:
-                logger.log_metrics(values, step=self.global_step - 1)
-                logger.save()
+    def _log_train_step(self, steps: list[Step]) -> None:
+        """Each player's loss (and D's mean outputs) and every step's logs, on the generator-step axis."""
+        losses: dict[str, Tensor] = {}
+        extra: dict[str, Tensor] = {}
+        log_names = {p.name: p.log_name for p in self.declared_players}
+        for step in steps:
+            name = log_names[step.player]
+            losses[f"train/{name}_loss"] = step.loss.detach()
+            if isinstance(step, DiscriminatorStep):
+                extra[f"train/{name}_real_score"] = self._score(step.real_out)
+                extra[f"train/{name}_fake_score"] = self._score(step.fake_out)
+            extra.update({key: value.detach() for key, value in step.logs.items()})
+        self.log_dict(losses, on_step=True, on_epoch=False, prog_bar=True)
+        self.log_dict(extra, on_step=True, on_epoch=False)
 
     def _score(self, out: Tensor | None) -> Tensor:
         """Mean D output as people read it: a probability for logit losses, the raw value otherwise."""
@@ -392,10 +638,6 @@ class GANModule(L.LightningModule):
     def on_train_epoch_end(self) -> None:
         if self.hparams.lr_scheduler_interval == "epoch":
             self._step_schedulers()
-
-    def _call_hooks(self, name: str, *args: Any) -> None:
-        for callback in self._hook_callbacks[name]:
-            getattr(callback, name)(self.trainer, self, *args)
 
     # ------------------------------------------------------------------ evaluation
     def on_validation_epoch_start(self) -> None:
@@ -419,24 +661,25 @@ class GANModule(L.LightningModule):
     def evaluation_metrics(self, batch: Batch) -> dict[str, Tensor]:
         """What validation and test log (as ``val/<name>``, ``test/<name>``) for one held-out batch.
 
-        D's objective on held-out real data against fixed-seed fakes, comparable across epochs.
-        Variants add their own measures (class accuracy, reconstruction error) or replace these.
+        Every player's own objective (the variant's losses, without the tricks) on held-out real
+        data against fixed-seed fakes, comparable across epochs, and what the steps log.
+        Variants add their own measures (class accuracy, reconstruction error).
         """
-        n = batch["real"].shape[0] // self.pack * self.pack  # a last partial pack of held-out data is left out
+        n = len(batch["real"]) // self.pack * self.pack  # a last partial pack of held-out data is left out
         if n == 0:
             return {}
-        real, labels = batch["real"][:n], batch.get("label")
-        labels = labels[:n] if labels is not None else None
-        fake_labels = self.sample_labels(n, self._eval_rng)
-        fake = self.generate(self.sample_noise(n, self._eval_rng), fake_labels)
-        real_out = self.discriminate(real, labels)
-        fake_out = self.discriminate(fake, fake_labels)
-        return {
-            "d_loss": self.loss.discriminator_loss(real_out, fake_out),
-            "g_loss": self.loss.generator_loss(fake_out, real_out),
-            "d_real_score": self._score(real_out),
-            "d_fake_score": self._score(fake_out),
-        }
+        batch = {key: value[:n] for key, value in batch.items()}
+        metrics: dict[str, Tensor] = {}
+        for role in ROLES:
+            build = self.discriminator_step if role == DISCRIMINATOR else self.generator_step
+            for player in self.players_of(role):
+                step = build(batch, player.name, generator=self._eval_rng, hooks=False)
+                metrics[f"{player.log_name}_loss"] = step.loss
+                if isinstance(step, DiscriminatorStep):
+                    metrics[f"{player.log_name}_real_score"] = self._score(step.real_out)
+                    metrics[f"{player.log_name}_fake_score"] = self._score(step.fake_out)
+                metrics.update({key.removeprefix("train/"): value for key, value in step.logs.items()})
+        return metrics
 
     def predict_step(self, batch: Batch, batch_idx: int) -> Tensor:
         n = batch["index"].shape[0]
@@ -445,13 +688,19 @@ class GANModule(L.LightningModule):
 
     # ------------------------------------------------------------------ setup and optimizers
     def setup(self, stage: str) -> None:
-        for name in ("generator", "discriminator"):
-            if not isinstance(getattr(self, name, None), nn.Module):
-                raise ConfigError(f"{type(self).__name__} did not build a {name}: assign self.{name} in __init__.")
+        owner = type(self).__name__
+        check_players(owner, self.declared_players, self._player_settings)
+        for name in dict.fromkeys(n for p in self.declared_players for n in p.networks):
+            try:
+                network = self.get_submodule(name)
+            except AttributeError:
+                network = None
+            if not isinstance(network, nn.Module):
+                raise ConfigError(f"{owner} did not build a {name}: assign self.{name} in __init__.")
         if (self.conditional or self.requires_labels) and self.num_classes == 0:
             data_name = type(self.trainer.datamodule).__name__ if self.trainer.datamodule else "the data"
             raise ConfigError(
-                f"{type(self).__name__} needs class labels, but {data_name} provides none (num_classes=0). "
+                f"{owner} needs class labels, but {data_name} provides none (num_classes=0). "
                 "Pick a labelled dataset (MNIST, FashionMNIST, CIFAR10) or an unconditional model."
             )
         batch_size = getattr(self.trainer.datamodule, "batch_size", None)
@@ -462,26 +711,37 @@ class GANModule(L.LightningModule):
             )
         strategy = self.trainer.strategy
         if isinstance(strategy, DDPStrategy) and not strategy._ddp_kwargs.get("find_unused_parameters"):
-            # G and D live in one module and each step updates only one of them.
+            # all players live in one module and each update trains only one of them
             strategy._ddp_kwargs["find_unused_parameters"] = True
-            rank_zero_info("lightgan: DDP set to find unused parameters (G and D are updated in turn).")
+            rank_zero_info("lightgan: DDP set to find unused parameters (players are updated in turn).")
 
     def on_fit_start(self) -> None:
-        self._hook_callbacks = {
-            name: [cb for cb in self.trainer.callbacks if _defines_hook(cb, name)] for name in HOOK_NAMES
-        }
+        own = {type(callback) for callback in self.configure_callbacks() or []}
+        self._hooks = HookCaller(self.trainer, first=own)
+
+    def on_fit_end(self) -> None:
+        self._hooks = HookCaller()
 
     def configure_optimizers(self) -> Any:
-        opt_g = self._make_optimizer(self.generator_parameters(), self.hparams.lr_g, self.hparams.betas_g)
-        opt_d = self._make_optimizer(self.discriminator_parameters(), self.hparams.lr_d, self.hparams.betas_d)
+        players = self.declared_players
+        for role in ROLES:
+            if self._legacy_parameters(role) is not None:
+                warnings.warn(
+                    f"{type(self).__name__} overrides {role}_parameters(); since lightgan 0.2 name the networks "
+                    f"instead ({role}_networks = (...)) or declare players().",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
+        optimizers = [self._make_optimizer(self.player_parameters(p), p) for p in players]
+        self._player_of_optimizer = {id(opt): p for opt, p in zip(optimizers, players, strict=True)}
         if self.lr_scheduler_factory is None:
-            return [opt_g, opt_d]
-        return [opt_g, opt_d], [self.lr_scheduler_factory(opt_g), self.lr_scheduler_factory(opt_d)]
+            return optimizers
+        return optimizers, [self.lr_scheduler_factory(opt) for opt in optimizers]
 
-    def _make_optimizer(self, params: Any, lr: float, betas: tuple[float, float]) -> torch.optim.Optimizer:
-        kind, decay = self.hparams.optimizer, self.hparams.weight_decay
+    def _make_optimizer(self, params: Any, player: Player) -> torch.optim.Optimizer:
+        kind, decay, lr, betas = self.hparams.optimizer, player.weight_decay, player.lr, player.betas
         if kind == "adam":
-            return torch.optim.Adam(params, lr=lr, betas=tuple(betas), weight_decay=decay)
+            return torch.optim.Adam(params, lr=lr, betas=betas, weight_decay=decay)
         if kind == "rmsprop":
             return torch.optim.RMSprop(params, lr=lr, weight_decay=decay)
         if kind == "sgd":
@@ -489,11 +749,12 @@ class GANModule(L.LightningModule):
         raise ConfigError(f"model.init_args.optimizer must be adam, rmsprop or sgd, got {kind!r}.")
 
     def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
-        is_generator = optimizer is self.trainer.optimizers[0]
-        clip = self.hparams.gradient_clip_val_g if is_generator else self.hparams.gradient_clip_val_d
-        if clip:
+        player = self._player_of_optimizer.get(id(optimizer))
+        if player is not None and player.gradient_clip_val:
             self.clip_gradients(
-                optimizer, gradient_clip_val=clip, gradient_clip_algorithm=self.hparams.gradient_clip_algorithm
+                optimizer,
+                gradient_clip_val=player.gradient_clip_val,
+                gradient_clip_algorithm=self.hparams.gradient_clip_algorithm,
             )
 
     # ------------------------------------------------------------------ checkpoints
@@ -510,30 +771,49 @@ class GANModule(L.LightningModule):
         datamodule = self.trainer.datamodule
         if datamodule is not None and getattr(datamodule, "mode_centers", None) is not None:
             self.mode_centers = datamodule.mode_centers
-        checkpoint[_CHECKPOINT_KEY] = {
+        checkpoint[CHECKPOINT_KEY] = {
             "class_path": f"{cls.__module__}.{cls.__qualname__}",
             "version": __version__,
             "noise_rng_states": states,
-            "critic_steps": self._critic_steps,
             "mode_centers": self.mode_centers,
             "structure_changes": self._structure_changes,
         }
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        saved = checkpoint.get(_CHECKPOINT_KEY) or {}
+        migrate_checkpoint(checkpoint, type(self))
+        saved = checkpoint.get(CHECKPOINT_KEY) or {}
         for change in saved.get("structure_changes", []):
             self.change_structure(change["function"], **change["kwargs"])
-        if any(k.startswith("generator_ema.") for k in checkpoint.get("state_dict", {})) and self.generator_ema is None:
-            self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False)
+        weights = checkpoint.get("state_dict", {})
+        for name in self.sampling_networks:
+            if self.averaged(name) is None and any(key.startswith(f"{name}_ema.") for key in weights):
+                setattr(self, f"{name}_ema", copy.deepcopy(self.get_submodule(name)).requires_grad_(False))
         if not saved:
             return
-        self._critic_steps = saved.get("critic_steps", 0)
         self.mode_centers = saved.get("mode_centers")
         states = saved.get("noise_rng_states") or []
         rank = self.global_rank
         if rank < len(states):
             self._noise_rng_pending_state = states[rank]
             self._noise_rng = None
+
+
+def _no_conditions(module: GANModule, conditions: dict[str, Tensor]) -> None:
+    if conditions:
+        raise ConfigError(
+            f"{type(module).__name__} takes no inputs besides noise and class labels, but was given "
+            f"{sorted(conditions)}. Sample it with noise (and labels) only."
+        )
+
+
+def _sample_count(n: int | None, z: Tensor | None, conditions: dict[str, Tensor]) -> int:
+    """How many samples ``sample()`` makes: ``n``, or the size of ``z`` or of the conditions."""
+    if n is not None:
+        return n
+    for value in (z, *conditions.values()):
+        if value is not None:
+            return len(value)
+    raise ConfigError("sample() needs n, z or conditions to know how many samples to make.")
 
 
 def _check_pack(cls: type[GANModule], pack: int) -> None:
@@ -544,8 +824,3 @@ def _check_pack(cls: type[GANModule], pack: int) -> None:
             f"model.init_args.pack={pack}: packing needs an unconditional variant, but {cls.__name__} judges samples "
             "with their class labels. Use pack: 1, or an unconditional model such as GAN or DCGAN."
         )
-
-
-def _defines_hook(callback: L.Callback, name: str) -> bool:
-    method = getattr(type(callback), name, None)
-    return method is not None and method is not getattr(GANCallback, name, None)

@@ -106,6 +106,9 @@ class GANDataModule(L.LightningDataModule):
             # without a global seed each process has its own: shards of one permutation need one seed
             seed = trainer.strategy.broadcast(seed)
         device = trainer.strategy.root_device if trainer else torch.device("cpu")
+        # the module says how many batches one training step takes (n_critic); they come as one item
+        module = getattr(trainer, "lightning_module", None) if train else None
+        per_step = getattr(module, "batches_per_step", 1)
         in_memory = isinstance(dataset, InMemoryDataset)
         if in_memory and self.on_device and device.type != "cpu":
             dataset.move_to(device)
@@ -119,17 +122,23 @@ class GANDataModule(L.LightningDataModule):
             world_size=trainer.world_size if trainer else 1,
             num_workers=0 if in_memory else self.num_workers,
             pin_memory=device.type == "cuda",
+            batches_per_step=per_step,
             epoch=trainer.current_epoch if trainer and train else 0,
             epoch_length=(lambda: trainer.num_training_batches) if trainer and train else None,
         )
 
     def train_dataloader(self) -> ResumableLoader:
         loader = self._loader(self.train_set, train=True)
-        if len(loader) == 0:  # drop_last: fewer samples per process than one batch
-            sampler = loader.sampler
+        if len(loader) == 0:  # drop_last: fewer samples per process than one training step takes
+            sampler, per_step = loader.sampler, loader.batches_per_step
+            needed = (
+                f"one batch of {sampler.batch_size}"
+                if per_step == 1
+                else (f"the {per_step} batches of {sampler.batch_size} one training step takes (n_critic={per_step})")
+            )
             raise ConfigError(
                 f"{type(self).__name__}: {sampler.size:,} training samples over {sampler.world_size} process(es) "
-                f"leave {sampler.per_rank:,} per process, fewer than one batch of {sampler.batch_size}. "
+                f"leave {sampler.per_rank:,} per process, fewer than {needed}. "
                 "Lower data.init_args.batch_size or use more data."
             )
         return loader
@@ -144,7 +153,35 @@ class GANDataModule(L.LightningDataModule):
         """Sample indices (and cycling class labels) for ``lightgan predict``; each index seeds its noise."""
         return DataLoader(_PredictIndices(self.predict_size, self.num_classes), batch_size=self.batch_size)
 
+    def held_out_batch(self, n: int) -> dict[str, Tensor]:
+        """The first ``n`` samples of the validation split (of the training split when there is none),
+        as a batch ready for the model: the same ones at every call, for pictures and comparisons."""
+        dataset = self.val_set if self.val_set is not None else self.train_set
+        if dataset is None:
+            raise RuntimeError(f"{type(self).__name__}.setup() has not created its splits yet")
+        index = torch.arange(min(n, len(dataset)))
+        return self.on_after_batch_transfer(dataset[index], 0)
+
+    def examples_per_class(self, per_class: int, seed: int) -> dict[str, Tensor]:
+        """``per_class`` training examples of every class, chosen with ``seed`` (the same ones for every
+        run), as a batch ready for the model, in index order; for methods trained on a few labels."""
+        dataset = self.train_set
+        if dataset is None:
+            raise RuntimeError(f"{type(self).__name__}.setup() has not created its training split yet")
+        labels = dataset.labels if hasattr(dataset, "labels") else dataset[torch.arange(len(dataset))]["label"]
+        rng = torch.Generator().manual_seed(seed)
+        chosen = []
+        for cls in range(self.num_classes):
+            members = (labels == cls).nonzero().view(-1)
+            if len(members) < per_class:
+                raise ValueError(f"class {cls} has only {len(members)} training examples in {type(self).__name__}")
+            chosen.append(members[torch.randperm(len(members), generator=rng)[:per_class]])
+        index = torch.cat(chosen).sort().values
+        return {**self.on_after_batch_transfer(dataset[index], 0), "index": index}
+
     def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
+        if isinstance(batch, list):  # the batches of one training step
+            return [self.on_after_batch_transfer(part, dataloader_idx) for part in batch]
         real = batch.get("real") if isinstance(batch, dict) else None
         if real is not None and real.dtype == torch.uint8:
             batch = {**batch, "real": real.float().div_(127.5).sub_(1.0)}

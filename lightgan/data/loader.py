@@ -10,6 +10,10 @@ length, Lightning does not fetch ahead, so batches handed out equal batches cons
 
 Datasets are indexed with a whole tensor of indices and return a batch dict, which turns
 in-memory datasets into one gather per batch instead of one Python call per sample.
+
+A training step of a GAN may take several batches (``n_critic`` discriminator updates before
+the generator's). The loader then hands them over together, as a list, so that one item is one
+training step: its length, Lightning's progress and the resumable position all count steps.
 """
 
 from __future__ import annotations
@@ -55,8 +59,10 @@ class ResumableLoader:
     """Iterates ``dataset`` in batches; ``state_dict`` records the epoch and how far it got.
 
     Args:
+        batches_per_step: batches per item: 1 yields batch dicts, k > 1 lists of k consecutive
+            batches (an epoch's last batches that do not fill a list are left out).
         epoch: the epoch the first iteration runs (each further iteration is the next one).
-        epoch_length: how many batches the training loop takes per epoch, when it takes fewer
+        epoch_length: how many items the training loop takes per epoch, when it takes fewer
             than ``len(self)`` (``limit_train_batches``); used to tell a finished epoch on resume.
     """
 
@@ -75,12 +81,14 @@ class ResumableLoader:
         world_size: int = 1,
         num_workers: int = 0,
         pin_memory: bool = False,
+        batches_per_step: int = 1,
         epoch: int = 0,
         epoch_length: Callable[[], float] | None = None,
     ) -> None:
         self.dataset = dataset
         self.sampler = EpochSampler(len(dataset), batch_size, shuffle, drop_last, seed, rank, world_size)
         self.num_workers, self.pin_memory = num_workers, pin_memory
+        self.batches_per_step = batches_per_step
         self._epoch_length = epoch_length
         self._next_epoch = epoch
         self._epoch = epoch
@@ -92,14 +100,16 @@ class ResumableLoader:
         return self.sampler.batch_size
 
     def __len__(self) -> int:
-        return len(self.sampler)
+        return len(self.sampler) // self.batches_per_step
 
     def __iter__(self) -> Iterator[dict[str, Tensor]]:
         return self._iterate()
 
     def _effective_length(self) -> float:
+        """Batches of the epoch the training loop takes (the position counts batches, not items)."""
         length = float(len(self))
-        return min(length, self._epoch_length()) if self._epoch_length is not None else length
+        items = min(length, self._epoch_length()) if self._epoch_length is not None else length
+        return items * self.batches_per_step
 
     def _iterate(self) -> Iterator[dict[str, Tensor]]:
         # Runs at the first next(), after Lightning has restored the state and sized the epoch.
@@ -113,9 +123,21 @@ class ResumableLoader:
                 epoch = saved_epoch + 1
         self._next_epoch = epoch + 1
         self._epoch, self._position = epoch, start
-        for batch in self._batches(self.sampler.batches(epoch)[start:]):
-            self._position += 1
-            yield batch
+        per_step = self.batches_per_step
+        index_batches = self.sampler.batches(epoch)[start:]
+        batches = self._batches(index_batches[: len(index_batches) // per_step * per_step])
+        if per_step == 1:
+            for batch in batches:
+                self._position += 1
+                yield batch
+            return
+        step: list[dict[str, Tensor]] = []
+        for batch in batches:
+            step.append(batch)
+            if len(step) == per_step:
+                self._position += per_step
+                yield step
+                step = []
 
     def _batches(self, index_batches: list[Tensor]) -> Iterator[dict[str, Tensor]]:
         if self.num_workers == 0:

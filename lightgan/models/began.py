@@ -9,7 +9,7 @@ from torch import Tensor
 
 from lightgan.core.hooks import DiscriminatorStep
 from lightgan.core.losses import AdversarialLoss
-from lightgan.core.module import Batch, GANModule
+from lightgan.core.module import GANModule
 from lightgan.errors import ConfigError
 from lightgan.models.checks import reject_packing, require_images
 from lightgan.nets.autoencoder import AutoencoderDiscriminator, ConvDecoder
@@ -55,6 +55,8 @@ class BEGAN(GANModule):
         **kwargs: everything ``GANModule`` takes except ``loss``.
     """
 
+    fixed_loss = True
+
     def __init__(
         self,
         gamma: float = 0.5,
@@ -68,8 +70,6 @@ class BEGAN(GANModule):
             raise ConfigError(f"BEGAN gamma must be in (0, 1], got {gamma}. The paper uses 0.3 to 0.7.")
         if not 0 <= k_init <= 1:
             raise ConfigError(f"BEGAN k_init must be in [0, 1], got {k_init}.")
-        # The loss is part of the model; checkpoints record it among the hyperparameters.
-        kwargs = {k: v for k, v in kwargs.items() if k != "loss"}
         super().__init__(loss=ReconstructionLoss(), **kwargs)
         require_images(type(self).__name__, self.data_shape)
         reject_packing(type(self).__name__, self.pack, "D's energy is each sample's reconstruction error")
@@ -97,15 +97,3 @@ class BEGAN(GANModule):
     def after_discriminator_step(self, step: DiscriminatorStep) -> None:
         real_error, fake_error = step.real_out.detach().mean(), step.fake_out.detach().mean()
         self.k.add_(self.lambda_k * (self.gamma * real_error - fake_error)).clamp_(0.0, 1.0)
-
-    def evaluation_metrics(self, batch: Batch) -> dict[str, Tensor]:
-        real = batch["real"]
-        fake = self.generate(self.sample_noise(len(real), self._eval_rng))
-        real_error, fake_error = self.discriminate(real).mean(), self.discriminate(fake).mean()
-        return {
-            "d_loss": real_error - self.k * fake_error,
-            "g_loss": fake_error,
-            "d_real_score": real_error,
-            "d_fake_score": fake_error,
-            "convergence": self.convergence(real_error, fake_error),
-        }

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterator
 from typing import Any
 
+import lightning as L
 import torch
-from lightning.pytorch.utilities import rank_zero_only
-from torch import Tensor, nn
+from torch import Tensor
 
 from lightgan.core.hooks import DiscriminatorStep, GeneratorStep
 from lightgan.core.module import Batch, GANModule
-from lightgan.data.base import GANDataModule
 from lightgan.models.checks import reject_packing, require_images
-from lightgan.monitors.outputs import save_and_log
-from lightgan.monitors.render import image_grid
+from lightgan.monitors.reconstructions import Reconstructions
 from lightgan.nets.bigan import DCGANEncoder, JointDiscriminator
 from lightgan.nets.dcgan import DCGANGenerator
 
@@ -40,6 +36,9 @@ class BiGAN(GANModule):
         **kwargs: everything ``GANModule`` takes (loss, learning rates, n_critic, ...).
     """
 
+    #: E trains with G's optimizer.
+    generator_networks = ("generator", "encoder")
+
     def __init__(
         self,
         base_channels: int = 64,
@@ -55,7 +54,6 @@ class BiGAN(GANModule):
         self.generator = DCGANGenerator(self.latent_dim, self.data_shape, base_channels)
         self.encoder = DCGANEncoder(self.data_shape, encoder_outputs, base_channels)
         self.discriminator = JointDiscriminator(self.data_shape, self.latent_dim, base_channels)
-        self._reconstruction_inputs: Tensor | None = None
 
     # ------------------------------------------------------------------ encoder
     def encode(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
@@ -79,64 +77,30 @@ class BiGAN(GANModule):
         finally:
             self.encoder.train(was_training)
 
-    def generator_parameters(self) -> Iterator[nn.Parameter]:
-        return itertools.chain(self.generator.parameters(), self.encoder.parameters())
-
     # ------------------------------------------------------------------ objective
     def discriminate(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
         return self.discriminator(x, self.encode(x))
 
     def discriminator_loss(self, step: DiscriminatorStep) -> Tensor:
-        step.real_out = self.discriminator(step.real, self.encode(step.real, self.noise_rng))
+        step.real_out = self.discriminator(step.real, self.encode(step.real, self.step_rng(step)))
         step.fake_out = self.discriminator(step.fake, step.z)
         return self.loss.discriminator_loss(step.real_out, step.fake_out, step.real_target, step.fake_target)
 
     def generator_loss(self, step: GeneratorStep) -> Tensor:
         real = step.batch["real"]
-        real_out = self.discriminator(real, self.encode(real, self.noise_rng))
+        real_out = self.discriminator(real, self.encode(real, self.step_rng(step)))
         step.fake_out = self.discriminator(step.fake, step.z)
         step.adversarial_loss = self.loss.discriminator_loss(real_out=step.fake_out, fake_out=real_out)
         return step.adversarial_loss
 
     # ------------------------------------------------------------------ evaluation and pictures
     def evaluation_metrics(self, batch: Batch) -> dict[str, Tensor]:
-        """D's and G/E's objectives on held-out pairs, and how well G(E(x)) reconstructs x."""
-        real = batch["real"]
-        z = self.sample_noise(len(real), self._eval_rng)
-        real_out = self.discriminator(real, self.encode(real))
-        fake_out = self.discriminator(self.generate(z), z)
-        return {
-            "d_loss": self.loss.discriminator_loss(real_out, fake_out),
-            "g_loss": self.loss.discriminator_loss(fake_out, real_out),
-            "d_real_score": self._score(real_out),
-            "d_fake_score": self._score(fake_out),
-            "reconstruction_error": ((self.reconstruct(real) - real) ** 2).mean(),
-        }
+        """The players' objectives on held-out pairs, and how well G(E(x)) reconstructs x."""
+        error = ((self.reconstruct(batch["real"]) - batch["real"]) ** 2).mean()
+        return {**super().evaluation_metrics(batch), "reconstruction_error": error}
 
-    def on_train_epoch_end(self) -> None:
-        super().on_train_epoch_end()
-        self.draw_reconstructions()
-
-    @rank_zero_only
-    def draw_reconstructions(self) -> None:
-        x = self.reconstruction_inputs()
-        if x is None:
-            return
-        recon, per_row = self.reconstruct(x), 8
-        rows = [part for i in range(0, len(x), per_row) for part in (x[i : i + per_row], recon[i : i + per_row])]
-        save_and_log(self.trainer, "reconstructions", "bigan/reconstructions", image_grid(torch.cat(rows), per_row))
-
-    def reconstruction_inputs(self) -> Tensor | None:
-        """The same held-out images every epoch (training images when there is no validation split);
-        None when training without a lightgan datamodule, which is where they come from."""
-        if self._reconstruction_inputs is None:
-            datamodule = self.trainer.datamodule
-            if not isinstance(datamodule, GANDataModule):
-                return None
-            dataset = datamodule.val_set if datamodule.val_set is not None else datamodule.train_set
-            index = torch.arange(min(self.num_reconstructions, len(dataset)))
-            self._reconstruction_inputs = datamodule.on_after_batch_transfer(dataset[index], 0)["real"]
-        return self._reconstruction_inputs.to(self.device)
+    def configure_callbacks(self) -> list[L.Callback]:
+        return [Reconstructions(num_images=self.num_reconstructions, log_key="bigan/reconstructions")]
 
 
 class ALI(BiGAN):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from torch import Tensor
+import lightning as L
 
-from lightgan.core.hooks import DiscriminatorStep
-from lightgan.core.regularizers import dragan_penalty
 from lightgan.errors import ConfigError
 from lightgan.models.backbone import BackboneGAN
+from lightgan.tricks import DRAGANPenalty
 
 
 class DRAGAN(BackboneGAN):
@@ -19,6 +18,7 @@ class DRAGAN(BackboneGAN):
     the batch's standard deviation, so D is kept smooth around the data, where mode collapse
     starts, rather than between data and fakes as in WGAN-GP. The DCGAN discriminator has no
     batch norm. Defaults follow the authors' code: Adam lr 1e-4, betas (0.5, 0.9), lambda 10.
+    The penalty is the ``DRAGANPenalty`` trick, which the variant brings along.
 
     Args:
         penalty_weight: lambda, the weight of the penalty.
@@ -46,10 +46,5 @@ class DRAGAN(BackboneGAN):
         super().__init__(lr_g=lr_g, lr_d=lr_d, betas_g=betas_g, betas_d=betas_d, **kwargs)
         self.penalty_weight, self.perturb_scale = penalty_weight, perturb_scale
 
-    def discriminator_loss(self, step: DiscriminatorStep) -> Tensor:
-        loss = super().discriminator_loss(step)
-        penalty = dragan_penalty(
-            self.discriminate, step.real, perturb_scale=self.perturb_scale, rng=self.noise_rng, pack=self.pack
-        )
-        step.logs["train/gradient_penalty"] = penalty.detach()
-        return loss + self.penalty_weight * penalty
+    def configure_callbacks(self) -> list[L.Callback]:
+        return [DRAGANPenalty(weight=self.penalty_weight, perturb_scale=self.perturb_scale)]

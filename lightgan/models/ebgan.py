@@ -65,6 +65,8 @@ class EBGAN(GANModule):
         **kwargs: everything ``GANModule`` takes except ``loss``.
     """
 
+    fixed_loss = True
+
     def __init__(
         self,
         margin: float = 1.0,
@@ -77,8 +79,6 @@ class EBGAN(GANModule):
             raise ConfigError(f"EBGAN margin must be positive, got {margin}. Use e.g. 1.0.")
         if pullaway_weight < 0:
             raise ConfigError(f"EBGAN pullaway_weight must be >= 0 (0 turns it off), got {pullaway_weight}.")
-        # The loss is part of the model; checkpoints record it among the hyperparameters.
-        kwargs = {k: v for k, v in kwargs.items() if k != "loss"}
         super().__init__(loss=EnergyMarginLoss(margin), **kwargs)
         require_images(type(self).__name__, self.data_shape)
         reject_packing(type(self).__name__, self.pack, "D's energy is each sample's reconstruction error")

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterator
 from typing import Any
 
+import lightning as L
 import torch
 import torch.nn.functional as F
-from lightning.pytorch.utilities import rank_zero_only
-from torch import Tensor, nn
+from torch import Tensor
 
 from lightgan.core.hooks import DiscriminatorStep, GeneratorStep
 from lightgan.core.module import GANModule
 from lightgan.errors import ConfigError
 from lightgan.models.checks import reject_packing, require_images
-from lightgan.monitors.outputs import save_and_log
-from lightgan.monitors.render import image_grid
+from lightgan.monitors.traversal import LatentTraversal
 from lightgan.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from lightgan.nets.heads import QNetwork, dcgan_feature_size
 
@@ -34,8 +31,9 @@ class InfoGAN(GANModule):
     easier to read. Continuous codes are drawn uniformly from [-1, 1].
 
     Each epoch a latent traversal is saved as ``traversals/epoch=…-step=….png`` in the run
-    folder and logged as ``infogan/traversal``: rows are the values of the first categorical
-    code, columns sweep continuous code ``traversal_code`` over [-2, 2], the noise is fixed.
+    folder and logged as ``infogan/traversal`` (the ``LatentTraversal`` monitor, which the variant
+    brings along): rows are the values of the first categorical code, columns sweep continuous
+    code ``traversal_code`` over [-2, 2], the noise is fixed.
 
     Args:
         categorical_codes: number of values of each categorical code ([10] for MNIST digits).
@@ -48,6 +46,9 @@ class InfoGAN(GANModule):
         traversal_steps: columns of the traversal.
         **kwargs: everything ``GANModule`` takes; ``latent_dim`` counts noise and codes together.
     """
+
+    #: Q trains with D's optimizer, as in the authors' code.
+    discriminator_networks = ("discriminator", "q_head")
 
     def __init__(
         self,
@@ -120,9 +121,6 @@ class InfoGAN(GANModule):
         return noise, cats, cont
 
     # ------------------------------------------------------------------ objective
-    def discriminator_parameters(self) -> Iterator[nn.Parameter]:
-        return itertools.chain(self.discriminator.parameters(), self.q_head.parameters())
-
     def info_loss(self, features: Tensor, z: Tensor) -> tuple[Tensor, Tensor]:
         """(weighted negative MI lower bound, Q's accuracy at recovering the categorical codes)."""
         logits, means = self.q_head(features)
@@ -172,13 +170,9 @@ class InfoGAN(GANModule):
             z[:, offset + self.traversal_code] = torch.linspace(-2, 2, cols, device=self.device).repeat(rows)
         return z
 
-    def on_train_epoch_end(self) -> None:
-        super().on_train_epoch_end()
-        self.draw_traversal()
+    def traversal(self) -> tuple[Tensor, int]:
+        """The traversal latents and how many columns the grid has (what ``LatentTraversal`` draws)."""
+        return self.traversal_latents(), self.traversal_steps if self.continuous_codes else 1
 
-    @rank_zero_only
-    def draw_traversal(self) -> None:
-        z = self.traversal_latents()
-        images = self.sample(len(z), z=z)
-        columns = self.traversal_steps if self.continuous_codes else 1
-        save_and_log(self.trainer, "traversals", "infogan/traversal", image_grid(images, nrow=columns))
+    def configure_callbacks(self) -> list[L.Callback]:
+        return [LatentTraversal(log_key="infogan/traversal")]

@@ -21,6 +21,8 @@ class LSGAN(BackboneGAN):
         **kwargs: everything ``BackboneGAN`` takes (architecture, widths, learning rates, pack, ...).
     """
 
+    fixed_loss = True
+
     def __init__(self, a: float = 0.0, b: float = 1.0, c: float = 1.0, **kwargs: Any) -> None:
         if a == b:
             raise ConfigError(
@@ -28,6 +30,3 @@ class LSGAN(BackboneGAN):
                 "a=0, b=1, c=1 or a=-1, b=1, c=0."
             )
         super().__init__(loss=LeastSquaresLoss(a, b, c), **kwargs)
-        # The loss is rebuilt from a, b, c when a checkpoint is loaded; keeping it as a hyperparameter
-        # too would pass it twice.
-        self.hparams.pop("loss", None)

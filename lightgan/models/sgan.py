@@ -86,20 +86,13 @@ class SGAN(GANModule):
 
     def choose_labeled(self, datamodule: GANDataModule) -> None:
         """Pick ``labeled_per_class`` training examples per class, the same ones for every run."""
-        dataset = datamodule.train_set
-        labels = dataset.labels if hasattr(dataset, "labels") else dataset[torch.arange(len(dataset))]["label"]
-        rng = torch.Generator().manual_seed(self.labeled_seed)
-        chosen = []
-        for cls in range(self.num_classes):
-            members = (labels == cls).nonzero().view(-1)
-            if len(members) < self.labeled_per_class:
-                raise ConfigError(
-                    f"SGAN: labeled_per_class={self.labeled_per_class}, but class {cls} has only {len(members)} "
-                    f"training examples in {type(datamodule).__name__}. Lower model.init_args.labeled_per_class."
-                )
-            chosen.append(members[torch.randperm(len(members), generator=rng)[: self.labeled_per_class]])
-        self.labeled_indices = torch.cat(chosen).sort().values
-        batch = datamodule.on_after_batch_transfer(dataset[self.labeled_indices], 0)
+        try:
+            batch = datamodule.examples_per_class(self.labeled_per_class, self.labeled_seed)
+        except ValueError as exc:
+            raise ConfigError(
+                f"SGAN: labeled_per_class={self.labeled_per_class}, but {exc}. Lower model.init_args.labeled_per_class."
+            ) from exc
+        self.labeled_indices = batch["index"]
         # Derived from the data and the seed, so not part of the checkpoint; moved with the module.
         self.register_buffer("labeled_real", batch["real"], persistent=False)
         self.register_buffer("labeled_labels", batch["label"].long(), persistent=False)
@@ -116,10 +109,13 @@ class SGAN(GANModule):
 
     def discriminator_loss(self, step: DiscriminatorStep) -> Tensor:
         unsupervised = super().discriminator_loss(step)
-        n = min(len(step.real), len(self.labeled_labels))
-        pick = torch.randperm(len(self.labeled_labels), generator=self.noise_rng, device=self.device)[:n]
-        logits = self.class_logits(self.labeled_real[pick])
-        targets = self.labeled_labels[pick]
+        if self.training:  # a batch of the labelled examples
+            n = min(len(step.real), len(self.labeled_labels))
+            pick = torch.randperm(len(self.labeled_labels), generator=self.step_rng(step), device=self.device)[:n]
+            examples, targets = self.labeled_real[pick], self.labeled_labels[pick]
+        else:  # evaluation: the held-out batch's own labels
+            examples, targets = step.real, step.labels
+        logits = self.class_logits(examples)
         supervised = F.cross_entropy(logits, targets)
         step.logs["train/d_supervised_loss"] = supervised
         step.logs["train/d_labeled_acc"] = (logits.argmax(1) == targets).float().mean()

@@ -21,7 +21,8 @@ class UnrolledGAN(BackboneGAN):
     discourages mode hopping. They start from D's current weights and Adam moments, use D's
     learning rate and betas, and leave the real D untouched; D's own update is the usual one.
     The unrolled steps reuse the generator step's real batch and generated samples, as in the
-    paper's code. Needs ``optimizer: adam``.
+    paper's code. Needs ``optimizer: adam``. Evaluation, which runs without autograd, takes G's
+    loss against D as it is.
 
     Args:
         unroll_steps: k, the number of unrolled D steps (0 gives a standard GAN).
@@ -40,9 +41,9 @@ class UnrolledGAN(BackboneGAN):
         self.unroll_steps = unroll_steps
 
     def generator_loss(self, step: GeneratorStep) -> Tensor:
-        if self.unroll_steps == 0:
+        if self.unroll_steps == 0 or not torch.is_grad_enabled():  # evaluation: against D as it is
             return super().generator_loss(step)
-        d_optimizer = self.optimizers()[1].optimizer
+        d_optimizer = self.optimizer_of(self.find_player(None, "discriminator"))
         weights = self.unrolled_discriminator(step.batch["real"], step.fake, d_optimizer, self.unroll_steps)
         step.fake_out = self.discriminate_with(weights, step.fake)
         return self.adversarial_generator_loss(step, critic=lambda x, labels: self.discriminate_with(weights, x))

@@ -3,21 +3,23 @@
 The critic outputs an unbounded score (no sigmoid, no log); the difference of its mean scores on
 real and generated data estimates the Wasserstein-1 distance, logged as
 ``train/wasserstein_estimate``. WGAN keeps the critic Lipschitz by clipping its weights after
-every critic step; WGAN-GP instead penalises critic gradients away from norm 1.
+every critic step (the ``WeightClipping`` trick); WGAN-GP instead penalises critic gradients
+away from norm 1 (the ``GradientPenalty`` trick). Each variant brings its trick along through
+``configure_callbacks``, so there is one implementation of each.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-import torch
+import lightning as L
 from torch import Tensor, nn
 
 from lightgan.core.hooks import DiscriminatorStep
 from lightgan.core.losses import AdversarialLoss
-from lightgan.core.regularizers import gradient_penalty
 from lightgan.errors import ConfigError
 from lightgan.models.backbone import BackboneGAN
+from lightgan.tricks import GradientPenalty, WeightClipping
 
 
 def _log_wasserstein_estimate(step: DiscriminatorStep) -> None:
@@ -59,6 +61,9 @@ class WGAN(BackboneGAN):
             )
         self.clip_value = clip_value
 
+    def configure_callbacks(self) -> list[L.Callback]:
+        return [WeightClipping(self.clip_value)]
+
     def setup(self, stage: str) -> None:
         super().setup(stage)
         if _ends_with_sigmoid(self.discriminator):
@@ -71,11 +76,6 @@ class WGAN(BackboneGAN):
         loss = super().discriminator_loss(step)
         _log_wasserstein_estimate(step)
         return loss
-
-    @torch.no_grad()
-    def after_discriminator_step(self, step: DiscriminatorStep) -> None:
-        for parameter in self.discriminator_parameters():
-            parameter.clamp_(-self.clip_value, self.clip_value)
 
 
 class WGANGP(BackboneGAN):
@@ -108,9 +108,10 @@ class WGANGP(BackboneGAN):
         super().__init__(loss=loss, n_critic=n_critic, lr_g=lr_g, lr_d=lr_d, betas_g=betas_g, betas_d=betas_d, **kwargs)
         self.gp_weight = gp_weight
 
+    def configure_callbacks(self) -> list[L.Callback]:
+        return [GradientPenalty(weight=self.gp_weight)]
+
     def discriminator_loss(self, step: DiscriminatorStep) -> Tensor:
         loss = super().discriminator_loss(step)
         _log_wasserstein_estimate(step)
-        penalty = gradient_penalty(self.discriminate, step.real, step.fake, rng=self.noise_rng, pack=self.pack)
-        step.logs["train/gradient_penalty"] = penalty.detach()
-        return loss + self.gp_weight * penalty
+        return loss

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Literal
 
 import lightning as L
 import numpy as np
 import torch
 from torch import Tensor
 
+from lightgan.core.module import GANModule
 from lightgan.errors import ConfigError
+from lightgan.monitors.pictures import PeriodicPicture
 from lightgan.monitors.render import image_grid
-from lightgan.monitors.samples import PeriodicPicture
 
 Method = Literal["slerp", "linear"]
 
@@ -80,8 +81,13 @@ class LatentInterpolation(PeriodicPicture):
         self.z: Tensor | None = None
         self.labels: Tensor | None = None
 
-    def setup(self, trainer: L.Trainer, pl_module: Any, stage: str) -> None:
+    def setup(self, trainer: L.Trainer, pl_module: GANModule, stage: str) -> None:
         super().setup(trainer, pl_module, stage)
+        if not pl_module.takes_noise:
+            raise ConfigError(
+                f"LatentInterpolation walks between noise vectors, but {type(pl_module).__name__} takes no noise. "
+                "Remove the callback."
+            )
         if len(pl_module.data_shape) != 3:
             raise ConfigError(
                 f"LatentInterpolation draws rows of images, but the data has shape {tuple(pl_module.data_shape)}. "
@@ -92,7 +98,7 @@ class LatentInterpolation(PeriodicPicture):
         if pl_module.conditional:
             self.labels = (torch.arange(rows) % pl_module.num_classes).repeat_interleave(self.num_steps)
 
-    def _pairs(self, pl_module: Any) -> Tensor:
+    def _pairs(self, pl_module: GANModule) -> Tensor:
         if self.endpoints is None:
             rng = torch.Generator().manual_seed(self.seed)
             return pl_module.sample_noise(2 * self.num_rows, rng).cpu().view(self.num_rows, 2, -1)
@@ -104,12 +110,12 @@ class LatentInterpolation(PeriodicPicture):
             )
         return pairs
 
-    def latents(self, pl_module: Any) -> Tensor:
+    def latents(self, pl_module: GANModule) -> Tensor:
         """(rows * num_steps, latent_dim) latent vectors, row by row."""
         fractions = torch.linspace(0, 1, self.num_steps)
         return torch.cat([interpolate(a, b, fractions, self.method) for a, b in self._pairs(pl_module)])
 
-    def render(self, trainer: L.Trainer, pl_module: Any, title: str) -> np.ndarray:
+    def render(self, trainer: L.Trainer, pl_module: GANModule, title: str) -> np.ndarray:
         assert self.z is not None
         labels = self.labels.to(pl_module.device) if self.labels is not None else None
         samples = pl_module.sample(len(self.z), labels=labels, z=self.z.to(pl_module.device))

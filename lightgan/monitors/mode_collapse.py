@@ -14,6 +14,7 @@ import torch
 from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor
 
+from lightgan.core.module import GANModule
 from lightgan.errors import ConfigError
 
 
@@ -50,23 +51,20 @@ class ModeCollapseAlarm(L.Callback):
         self.real_diversity: float | None = None
         self.last_ratio: float | None = None
         self._real: list[Tensor] = []
-        self._last_step_checked = -1
 
-    def on_train_batch_start(self, trainer: L.Trainer, pl_module: Any, batch: Any, batch_idx: int) -> None:
+    def on_train_batch_start(self, trainer: L.Trainer, pl_module: GANModule, batch: Any, batch_idx: int) -> None:
         if self.real_diversity is not None:
             return
-        self._real.append(batch["real"].detach())
+        self._real += [part["real"].detach() for part in (batch if isinstance(batch, list) else [batch])]
         real = torch.cat(self._real)
         if len(real) >= self.num_samples:
             self.real_diversity = mean_pairwise_distance(real[: self.num_samples])
             self._real = []
 
-    def on_train_batch_end(self, trainer: L.Trainer, pl_module: Any, *args: Any) -> None:
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module: GANModule, *args: Any) -> None:
         step = trainer.global_step
-        # step 0: G is untrained (with n_critic > 1 several batches pass before its first update)
-        if self.real_diversity is None or step == 0 or step % self.every_n_steps or step == self._last_step_checked:
+        if self.real_diversity is None or step % self.every_n_steps:
             return
-        self._last_step_checked = step
         ratio = self.check(pl_module)
         pl_module.log("health/diversity_ratio", ratio, on_step=True, on_epoch=False)
         if ratio < self.fraction:
@@ -78,13 +76,10 @@ class ModeCollapseAlarm(L.Callback):
         if self.stop and trainer.strategy.reduce_boolean_decision(ratio < self.fraction, all=False):
             trainer.should_stop = True
 
-    def check(self, pl_module: Any) -> float:
+    def check(self, pl_module: GANModule) -> float:
         """Generated / real mean pairwise distance, now."""
         assert self.real_diversity is not None
-        rng = torch.Generator().manual_seed(self.seed)
-        z = pl_module.sample_noise(self.num_samples, rng)
-        labels = pl_module.sample_labels(self.num_samples, rng)
-        samples = pl_module.sample(self.num_samples, labels=labels, z=z, use_ema=False)
+        samples = pl_module.sample(self.num_samples, generator=torch.Generator().manual_seed(self.seed), use_ema=False)
         self.last_ratio = mean_pairwise_distance(samples) / max(self.real_diversity, 1e-12)
         return self.last_ratio
 

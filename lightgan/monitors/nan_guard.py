@@ -2,13 +2,13 @@
 
 A single non-finite loss turns every weight into NaN at the next optimizer step, and training
 then continues on garbage, writing it into checkpoints. The guard looks at the final loss of
-every D and G step (after all tricks have added their terms), before the optimizer steps.
+every D and G update (after all tricks have added their terms), before the optimizer steps.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import lightning as L
 import torch
@@ -16,6 +16,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.utilities import rank_zero_warn
 
 from lightgan.core.hooks import DiscriminatorStep, GANCallback, GeneratorStep
+from lightgan.core.module import GANModule
 from lightgan.errors import ConfigError, LightGANError
 
 
@@ -39,25 +40,22 @@ class NaNGuard(GANCallback):
             raise ConfigError(f"NaNGuard action {action!r}: choose stop or restore.")
         self.action, self.max_restores = action, max_restores
         self.restores = 0
-        self._pending: tuple[str, DiscriminatorStep | GeneratorStep] | None = None
 
-    def on_discriminator_loss(self, trainer: L.Trainer, pl_module: Any, step: DiscriminatorStep) -> None:
-        self._pending = ("train/d_loss", step)  # read back before the optimizer step, after every callback's terms
+    def on_before_discriminator_step(self, trainer: L.Trainer, pl_module: GANModule, step: DiscriminatorStep) -> None:
+        self._check(trainer, pl_module, step)
 
-    def on_generator_loss(self, trainer: L.Trainer, pl_module: Any, step: GeneratorStep) -> None:
-        self._pending = ("train/g_loss", step)
+    def on_before_generator_step(self, trainer: L.Trainer, pl_module: GANModule, step: GeneratorStep) -> None:
+        self._check(trainer, pl_module, step)
 
-    def on_before_optimizer_step(self, trainer: L.Trainer, pl_module: Any, optimizer: torch.optim.Optimizer) -> None:
-        if self._pending is None:
-            return
-        name, step = self._pending
-        self._pending = None
+    def _check(self, trainer: L.Trainer, pl_module: GANModule, step: DiscriminatorStep | GeneratorStep) -> None:
+        """The final loss (after every trick's terms), read before the optimizer step."""
+        name = f"train/{pl_module.find_player(step.player, 'generator').log_name}_loss"
         locally_bad = not bool(torch.isfinite(step.loss.detach()).all())
         # every process decides together: gradients were averaged, so one bad process spoils all
         if not trainer.strategy.reduce_boolean_decision(locally_bad, all=False):
             return
         if locally_bad:
-            message = self._describe(trainer, pl_module, name, step)
+            message = self._describe(trainer, name, step)
         else:
             message = f"{name} is not finite in another process at generator step {trainer.global_step}"
         if self.action == "stop" or self.restores >= self.max_restores:
@@ -69,13 +67,13 @@ class NaNGuard(GANCallback):
         path = self._newest_checkpoint(trainer)
         if path is None:
             raise NonFiniteLossError(f"{message}, and there is no checkpoint yet to restore.")
-        self._restore(trainer, pl_module, path, optimizer)
+        self._restore(trainer, pl_module, path)
         step.skipped = True
         self.restores += 1
         rank_zero_warn(f"NaNGuard: {message}; restored weights and optimizer states from {path} and skipped the step.")
 
     @staticmethod
-    def _describe(trainer: L.Trainer, pl_module: Any, name: str, step: DiscriminatorStep | GeneratorStep) -> str:
+    def _describe(trainer: L.Trainer, name: str, step: DiscriminatorStep | GeneratorStep) -> str:
         bad_parts = [k for k, v in step.logs.items() if not bool(torch.isfinite(v.detach()).all())]
         kind = "discriminator" if isinstance(step, DiscriminatorStep) else "generator"
         parts = f" (non-finite parts: {', '.join(bad_parts)})" if bad_parts else ""
@@ -94,11 +92,8 @@ class NaNGuard(GANCallback):
         return max(paths, key=lambda p: p.stat().st_mtime) if paths else None
 
     @staticmethod
-    def _restore(trainer: L.Trainer, pl_module: Any, path: Path, optimizer: torch.optim.Optimizer) -> None:
+    def _restore(trainer: L.Trainer, pl_module: GANModule, path: Path) -> None:
         checkpoint = torch.load(path, map_location=pl_module.device, weights_only=False)
         pl_module.load_state_dict(checkpoint["state_dict"])
         for opt, state in zip(trainer.optimizers, checkpoint["optimizer_states"], strict=True):
             opt.load_state_dict(state)
-        for group in optimizer.param_groups:  # no gradients: the optimizer step about to run changes nothing
-            for param in group["params"]:
-                param.grad = None

@@ -14,6 +14,7 @@ import torch
 from torch import Tensor
 
 from lightgan.core.hooks import DiscriminatorStep, GANCallback
+from lightgan.core.module import GANModule
 from lightgan.errors import ConfigError
 from lightgan.nets.buffers import scratch_buffers
 
@@ -53,7 +54,7 @@ class DiscriminatorOverfitting(GANCallback):
     def _reset(self) -> None:
         self.real_train, self.fake_train, self.real_val, self.sign_train = _Mean(), _Mean(), _Mean(), _Mean()
 
-    def setup(self, trainer: L.Trainer, pl_module: Any, stage: str) -> None:
+    def setup(self, trainer: L.Trainer, pl_module: GANModule, stage: str) -> None:
         datamodule = trainer.datamodule
         no_val_set = datamodule is not None and getattr(datamodule, "val_set", True) is None
         if stage == "fit" and (no_val_set or trainer.limit_val_batches == 0):
@@ -64,13 +65,19 @@ class DiscriminatorOverfitting(GANCallback):
                 "or remove the callback."
             )
 
-    def on_discriminator_loss(self, trainer: L.Trainer, pl_module: Any, step: DiscriminatorStep) -> None:
+    def on_discriminator_loss(self, trainer: L.Trainer, pl_module: GANModule, step: DiscriminatorStep) -> None:
         self.real_train.add(step.real_out)
         self.sign_train.add(step.real_out.detach().sign())
         self.fake_train.add(step.fake_out)
 
     def on_validation_batch_end(
-        self, trainer: L.Trainer, pl_module: Any, outputs: Any, batch: Any, batch_idx: int, dataloader_idx: int = 0
+        self,
+        trainer: L.Trainer,
+        pl_module: GANModule,
+        outputs: Any,
+        batch: Any,
+        batch_idx: int,
+        dataloader_idx: int = 0,
     ) -> None:
         if trainer.sanity_checking:
             return
@@ -84,7 +91,7 @@ class DiscriminatorOverfitting(GANCallback):
         finally:
             discriminator.eval()
 
-    def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: Any) -> None:
+    def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: GANModule) -> None:
         if trainer.sanity_checking or not self.real_train.count or not self.real_val.count:
             return
         train, val, fake = self.real_train.read(), self.real_val.read(), self.fake_train.read()

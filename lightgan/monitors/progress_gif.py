@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import lightning as L
 from lightning.pytorch.utilities import rank_zero_only, rank_zero_warn
 from PIL import Image
 
+from lightgan.core.module import GANModule
 from lightgan.errors import ConfigError
 from lightgan.monitors.samples import FixedNoiseSamples
 
@@ -42,7 +42,7 @@ class ProgressGIF(L.Callback):
         self.samples: FixedNoiseSamples | None = None
         self.path: Path | None = None
 
-    def setup(self, trainer: L.Trainer, pl_module: Any, stage: str) -> None:
+    def setup(self, trainer: L.Trainer, pl_module: GANModule, stage: str) -> None:
         found = [cb for cb in trainer.callbacks if isinstance(cb, FixedNoiseSamples)]
         if not found:
             raise ConfigError(
@@ -52,7 +52,7 @@ class ProgressGIF(L.Callback):
         self.samples = found[0]
 
     @rank_zero_only
-    def on_fit_end(self, trainer: L.Trainer, pl_module: Any) -> None:
+    def on_fit_end(self, trainer: L.Trainer, pl_module: GANModule) -> None:
         samples = self.samples
         assert samples is not None and samples.out_dir is not None
         if samples.last_step_drawn != trainer.global_step:

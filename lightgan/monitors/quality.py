@@ -18,6 +18,7 @@ import lightning as L
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_only
 
+from lightgan.core.module import GANModule
 from lightgan.errors import ConfigError
 from lightgan.metrics.evaluator import SCORE_NAMES, Evaluation, Evaluator
 from lightgan.metrics.report import format_value, report_dict, write_json
@@ -84,7 +85,7 @@ class QualityMetrics(L.Callback):
         #: ``{"epoch", "step", name: value, ...}`` per evaluation of this process.
         self.history: list[dict[str, Any]] = []
 
-    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+    def setup(self, trainer: L.Trainer, pl_module: GANModule, stage: str) -> None:
         if stage != "fit" or self.evaluator is not None:
             return
         datamodule = trainer.datamodule
@@ -113,19 +114,17 @@ class QualityMetrics(L.Callback):
                 f"epochs: set the ModelCheckpoint's every_n_epochs to {self.every_n_epochs} (or a multiple of it)."
             )
 
-    def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+    def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: GANModule) -> None:
         if trainer.sanity_checking or self.evaluator is None or not self.every_n_epochs:
             return
         if (trainer.current_epoch + 1) % self.every_n_epochs == 0:
             self.measure(trainer, pl_module, per_step=False)
 
-    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: Any) -> None:
-        step = trainer.global_step
-        measured = self.history and self.history[-1]["step"] == step
-        if self.every_n_steps and step % self.every_n_steps == 0 and step > 0 and not measured:
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module: GANModule, *args: Any) -> None:
+        if self.every_n_steps and trainer.global_step % self.every_n_steps == 0:
             self.measure(trainer, pl_module, per_step=True)
 
-    def measure(self, trainer: L.Trainer, pl_module: Any, per_step: bool = False) -> Evaluation:
+    def measure(self, trainer: L.Trainer, pl_module: GANModule, per_step: bool = False) -> Evaluation:
         """Score the generator now and log the scores (and floors) under ``prefix``."""
         assert self.evaluator is not None
         self.evaluator.device = pl_module.device

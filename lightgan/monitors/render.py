@@ -6,6 +6,8 @@ import io
 from pathlib import Path
 
 import numpy as np
+import torch
+import torch.nn.functional as F
 from PIL import Image
 from torch import Tensor
 from torchvision.utils import make_grid
@@ -48,13 +50,44 @@ def scatter_plot(
     return np.asarray(Image.open(buffer).convert("RGB"))
 
 
-def render_samples(samples: Tensor, centers: Tensor | None = None, title: str = "", nrow: int = 8) -> np.ndarray:
-    """A grid for images, a scatter plot for 2-D points."""
+def render_samples(
+    samples: Tensor,
+    centers: Tensor | None = None,
+    title: str = "",
+    nrow: int = 8,
+    inputs: dict[str, Tensor] | None = None,
+) -> np.ndarray:
+    """A grid for images, a scatter plot for 2-D points.
+
+    Images the generator took as input (``inputs``, e.g. the images it translated) are shown
+    above their outputs: each row of ``nrow`` inputs is followed by the row of its outputs.
+    """
     if samples.dim() == 4:
+        shown = [image for image in (_like(value, samples) for value in (inputs or {}).values()) if image is not None]
+        if shown:
+            rows = [part[i : i + nrow] for i in range(0, len(samples), nrow) for part in (*shown, samples)]
+            samples = torch.cat(rows)
         return image_grid(samples, nrow=nrow)
     if samples.dim() == 2 and samples.shape[1] == 2:
         return scatter_plot(samples, centers, title)
     raise ValueError(f"cannot draw samples of shape {tuple(samples.shape)}: expected images or 2-D points")
+
+
+def _like(images: Tensor, samples: Tensor) -> Tensor | None:
+    """Input images drawn at the outputs' size and channels (None when they are not one image per output)."""
+    if images.dim() != 4 or len(images) != len(samples):
+        return None
+    images = images.to(samples)
+    if images.shape[-2:] != samples.shape[-2:]:  # a low-resolution input: enlarged, pixels kept square
+        images = F.interpolate(images, size=samples.shape[-2:], mode="nearest")
+    if images.shape[1] != samples.shape[1]:
+        if images.shape[1] == 1:
+            images = images.expand(-1, samples.shape[1], -1, -1)
+        elif samples.shape[1] == 1:
+            images = images.mean(1, keepdim=True)
+        else:
+            return None
+    return images
 
 
 def save_png(image: np.ndarray, path: str | Path) -> Path:

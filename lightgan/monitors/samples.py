@@ -1,74 +1,26 @@
-"""Pictures drawn at regular points of training, kept as PNG files and sent to the loggers.
+"""``FixedNoiseSamples``: the generator's outputs for the same inputs, drawn all run long.
 
-``PeriodicPicture`` holds the schedule (every N epochs and/or every N generator steps) and the
-output; ``FixedNoiseSamples`` draws the same latent vectors through the generator all run long
-(they are part of the callback's checkpoint state), so successive pictures show how the
-generator changes rather than a new random draw. Images become a grid; 2-D data becomes a
-scatter plot over the datamodule's mode centres. Conditional models get one row per class.
+The inputs (noise, labels, and for models that take data as input the same held-out batch)
+are part of the callback's checkpoint state, so successive pictures show how the generator
+changes rather than a new random draw. Images become a grid; 2-D data becomes a scatter plot
+over the datamodule's mode centres. Conditional models get one row per class; models that
+take images get each input row above its output row.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import lightning as L
 import numpy as np
 import torch
-from lightning.pytorch.utilities import rank_zero_only
 from torch import Tensor
 
 from lightgan import registry
+from lightgan.core.module import GANModule
 from lightgan.errors import ConfigError
-from lightgan.monitors.outputs import log_image, output_dir
-from lightgan.monitors.render import render_samples, save_png
-
-
-class PeriodicPicture(L.Callback):
-    """Base of the visual callbacks: calls ``render`` on schedule and saves/logs the result.
-
-    Args:
-        every_n_epochs: draw at the end of every N-th epoch (0: never).
-        every_n_steps: also draw every N generator steps (None: only per epoch).
-        folder: sub-folder of the run directory for the PNG files.
-    """
-
-    #: Key under which loggers show the pictures.
-    log_key: ClassVar[str]
-
-    def __init__(self, every_n_epochs: int, every_n_steps: int | None, folder: str) -> None:
-        self.every_n_epochs, self.every_n_steps, self.folder = every_n_epochs, every_n_steps, folder
-        self.out_dir: Path | None = None
-        self.saved: list[Path] = []
-        self.last_step_drawn = -1
-
-    def setup(self, trainer: L.Trainer, pl_module: Any, stage: str) -> None:
-        self.out_dir = output_dir(trainer) / self.folder
-
-    def render(self, trainer: L.Trainer, pl_module: Any, title: str) -> np.ndarray:
-        """The picture as an HxWx3 uint8 array."""
-        raise NotImplementedError
-
-    def on_train_batch_end(self, trainer: L.Trainer, pl_module: Any, *args: Any) -> None:
-        step = trainer.global_step
-        if self.every_n_steps and step % self.every_n_steps == 0 and step != self.last_step_drawn:
-            self.draw(trainer, pl_module)
-
-    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: Any) -> None:
-        if self.every_n_epochs and (trainer.current_epoch + 1) % self.every_n_epochs == 0:
-            self.draw(trainer, pl_module)
-
-    @rank_zero_only
-    def draw(self, trainer: L.Trainer, pl_module: Any) -> Path:
-        """Render now; returns the PNG path."""
-        assert self.out_dir is not None
-        self.last_step_drawn = trainer.global_step
-        name = f"epoch={trainer.current_epoch:03d}-step={trainer.global_step:07d}"
-        image = self.render(trainer, pl_module, name)
-        path = save_png(image, self.out_dir / f"{name}.png")
-        self.saved.append(path)
-        log_image(trainer, self.log_key, image, caption=name)
-        return path
+from lightgan.monitors.pictures import PeriodicPicture
+from lightgan.monitors.render import render_samples
 
 
 def conditional_model_names() -> list[str]:
@@ -77,7 +29,7 @@ def conditional_model_names() -> list[str]:
 
 
 class FixedNoiseSamples(PeriodicPicture):
-    """Draw the same noise through the generator at regular points of training.
+    """Draw the same inputs through the generator at regular points of training.
 
     Args:
         every_n_epochs: draw at the end of every N-th epoch (0: never).
@@ -108,10 +60,11 @@ class FixedNoiseSamples(PeriodicPicture):
         self.class_rows = class_rows
         self.z: Tensor | None = None
         self.labels: Tensor | None = None
+        self.conditions: dict[str, Tensor] = {}
 
-    def setup(self, trainer: L.Trainer, pl_module: Any, stage: str) -> None:
+    def setup(self, trainer: L.Trainer, pl_module: GANModule, stage: str) -> None:
         super().setup(trainer, pl_module, stage)
-        conditional = getattr(pl_module, "conditional", False)
+        conditional = pl_module.conditional
         if self.class_rows and not conditional:
             names = ", ".join(conditional_model_names()) or "none registered"
             raise ConfigError(
@@ -119,25 +72,31 @@ class FixedNoiseSamples(PeriodicPicture):
                 f"conditional (its generator takes no labels). Use a conditional model ({names}) "
                 "or set class_rows: false."
             )
-        if self.z is not None or (conditional and not pl_module.num_classes):
+        if self.z is not None or self.conditions or (conditional and not pl_module.num_classes):
             return  # resumed, or a conditional model without labels (its own setup reports that)
         is_points = len(pl_module.data_shape) == 1
         by_class = conditional and not is_points and self.class_rows is not False
         n = self.num_points if is_points else pl_module.num_classes * self.nrow if by_class else self.num_images
-        rng = torch.Generator().manual_seed(self.seed)
-        self.z = pl_module.sample_noise(n, rng).cpu()
+        if pl_module.input_conditions:  # the generator translates data: always the same held-out inputs
+            batch = trainer.datamodule.held_out_batch(n)
+            self.conditions = {k: v.cpu() for k, v in pl_module.data_conditions(batch).items()}
+            n = len(batch["real"])
         if conditional:
             self.labels = (torch.arange(n) // self.nrow if by_class else torch.arange(n)) % pl_module.num_classes
+        inputs = pl_module.draw_inputs(n, torch.Generator().manual_seed(self.seed), labels=self.labels)
+        self.z = inputs.z.cpu() if inputs.z is not None else None
 
     def state_dict(self) -> dict[str, Any]:
-        return {"z": self.z, "labels": self.labels}
+        return {"z": self.z, "labels": self.labels, "conditions": self.conditions}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.z, self.labels = state_dict["z"], state_dict["labels"]
+        self.conditions = state_dict.get("conditions", {})
 
-    def render(self, trainer: L.Trainer, pl_module: Any, title: str) -> np.ndarray:
-        assert self.z is not None
-        labels = self.labels.to(pl_module.device) if self.labels is not None else None
-        samples = pl_module.sample(len(self.z), labels=labels, z=self.z.to(pl_module.device))
+    def render(self, trainer: L.Trainer, pl_module: GANModule, title: str) -> np.ndarray:
+        device = pl_module.device
+        z = self.z.to(device) if self.z is not None else None
+        labels = self.labels.to(device) if self.labels is not None else None
+        samples = pl_module.sample(labels=labels, z=z, **self.conditions)
         centers = getattr(trainer.datamodule, "mode_centers", None)
-        return render_samples(samples, centers=centers, title=title, nrow=self.nrow)
+        return render_samples(samples, centers=centers, title=title, nrow=self.nrow, inputs=self.conditions)

@@ -5,7 +5,7 @@ from lightgan.tricks.diffaugment import DiffAugment
 from lightgan.tricks.ema import GeneratorEMA
 from lightgan.tricks.experience_replay import ExperienceReplay
 from lightgan.tricks.feature_matching import FeatureMatching
-from lightgan.tricks.gradient_penalties import GradientPenalty, R1Penalty, R2Penalty
+from lightgan.tricks.gradient_penalties import DRAGANPenalty, GradientPenalty, R1Penalty, R2Penalty
 from lightgan.tricks.historical_averaging import HistoricalAveraging
 from lightgan.tricks.instance_noise import InstanceNoise
 from lightgan.tricks.label_smoothing import LabelSmoothing
@@ -15,6 +15,7 @@ from lightgan.tricks.weight_clipping import WeightClipping
 
 __all__ = [
     "ADA",
+    "DRAGANPenalty",
     "DiffAugment",
     "ExperienceReplay",
     "FeatureMatching",

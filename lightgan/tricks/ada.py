@@ -15,6 +15,7 @@ from torch import Tensor
 
 from lightgan.core.augment import augment, check_images, parse_policy
 from lightgan.core.hooks import DiscriminatorStep, GANCallback, GeneratorStep
+from lightgan.core.module import GANModule
 from lightgan.errors import ConfigError
 
 
@@ -59,17 +60,17 @@ class ADA(GANCallback):
         self._images = 0
         self._d_steps = 0
 
-    def setup(self, trainer: L.Trainer, pl_module: Any, stage: str) -> None:
+    def setup(self, trainer: L.Trainer, pl_module: GANModule, stage: str) -> None:
         check_images(pl_module.data_shape, self.policy, "ADA")
 
-    def on_discriminator_inputs(self, trainer: L.Trainer, pl_module: Any, step: DiscriminatorStep) -> None:
+    def on_discriminator_inputs(self, trainer: L.Trainer, pl_module: GANModule, step: DiscriminatorStep) -> None:
         step.real = augment(step.real, self.policy, pl_module.noise_rng, self.p)
         step.fake = augment(step.fake, self.policy, pl_module.noise_rng, self.p)
 
-    def on_generator_inputs(self, trainer: L.Trainer, pl_module: Any, step: GeneratorStep) -> None:
+    def on_generator_inputs(self, trainer: L.Trainer, pl_module: GANModule, step: GeneratorStep) -> None:
         step.fake = augment(step.fake, self.policy, pl_module.noise_rng, self.p)
 
-    def on_discriminator_loss(self, trainer: L.Trainer, pl_module: Any, step: DiscriminatorStep) -> None:
+    def on_discriminator_loss(self, trainer: L.Trainer, pl_module: GANModule, step: DiscriminatorStep) -> None:
         real_out = step.real_out.detach()
         self._sign_sum = self._sign_sum + real_out.sign().sum()
         self._outputs += real_out.numel()

@@ -7,12 +7,11 @@ when G is trained through D) keeps the target distribution unchanged.
 
 from __future__ import annotations
 
-from typing import Any
-
 import lightning as L
 
 from lightgan.core.augment import augment, check_images, parse_policy
 from lightgan.core.hooks import DiscriminatorStep, GANCallback, GeneratorStep
+from lightgan.core.module import GANModule
 
 
 class DiffAugment(GANCallback):
@@ -26,12 +25,12 @@ class DiffAugment(GANCallback):
     def __init__(self, policy: str = "color,translation,cutout") -> None:
         self.policy = parse_policy(policy, "DiffAugment")
 
-    def setup(self, trainer: L.Trainer, pl_module: Any, stage: str) -> None:
+    def setup(self, trainer: L.Trainer, pl_module: GANModule, stage: str) -> None:
         check_images(pl_module.data_shape, self.policy, "DiffAugment")
 
-    def on_discriminator_inputs(self, trainer: L.Trainer, pl_module: Any, step: DiscriminatorStep) -> None:
+    def on_discriminator_inputs(self, trainer: L.Trainer, pl_module: GANModule, step: DiscriminatorStep) -> None:
         step.real = augment(step.real, self.policy, pl_module.noise_rng)
         step.fake = augment(step.fake, self.policy, pl_module.noise_rng)
 
-    def on_generator_inputs(self, trainer: L.Trainer, pl_module: Any, step: GeneratorStep) -> None:
+    def on_generator_inputs(self, trainer: L.Trainer, pl_module: GANModule, step: GeneratorStep) -> None:
         step.fake = augment(step.fake, self.policy, pl_module.noise_rng)

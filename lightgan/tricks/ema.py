@@ -1,11 +1,12 @@
 """Exponential moving average of the generator's weights (Karras et al., 2018; Yazici et al., 2019).
 
 The averaged generator is smoother than the one being trained, whose weights oscillate with the
-game; it usually gives visibly better samples and lower FID. It lives in
-``pl_module.generator_ema``: ``sample()`` (and so ``lightgan sample`` and the sample grids) uses
-it, and checkpoints carry it. A generator with batch norm gets statistics of its own for the
-averaged copy (one extra gradient-free forward per step); copying the live ones would normalise
-the averaged weights with statistics of other weights.
+game; it usually gives visibly better samples and lower FID. Each of the module's sampling
+networks (``sampling_networks``: ``generator``, or every generator of a multi-generator model)
+gets an averaged copy ``<name>_ema``: ``sample()`` (and so ``lightgan sample`` and the sample
+grids) uses it, and checkpoints carry it. A generator with batch norm gets statistics of its own
+for the averaged copy (one extra gradient-free forward per step); copying the live ones would
+normalise the averaged weights with statistics of other weights.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from typing import Any
 
 import lightning as L
 import torch
-from torch import Tensor, nn
+from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from lightgan.core.hooks import GANCallback, GeneratorStep
+from lightgan.core.module import GANModule
 from lightgan.errors import ConfigError
 
 
@@ -40,22 +42,23 @@ def update_ema(ema: nn.Module, model: nn.Module, decay: float) -> None:
 
 
 @torch.no_grad()
-def refresh_batch_norm(pl_module: Any, z: Tensor, labels: Tensor | None) -> None:
-    """One forward of the averaged generator with only its batch-norm layers in training mode.
+def refresh_batch_norm(pl_module: GANModule, step: GeneratorStep) -> None:
+    """One forward of the averaged networks on the step's inputs with only their batch-norm layers in
+    training mode.
 
     Their running statistics then follow the averaged weights (BigGAN's "standing statistics",
     kept up to date at the cost of one gradient-free generator forward per step).
     """
-    ema = pl_module.generator_ema
-    was_training = ema.training
-    ema.eval()
-    for module in ema.modules():
-        if isinstance(module, _BatchNorm):
+    with pl_module.sampling_networks_ready(use_averaged=True):
+        norms = [
+            module
+            for name in pl_module.sampling_networks
+            for module in pl_module.get_submodule(name).modules()
+            if isinstance(module, _BatchNorm)
+        ]
+        for module in norms:
             module.train()
-    try:
-        pl_module.generate(z, labels, net=ema)
-    finally:
-        ema.train(was_training)
+        pl_module.generate(step.z, step.fake_labels, **step.conditions)
 
 
 def has_batch_norm(net: nn.Module) -> bool:
@@ -63,7 +66,7 @@ def has_batch_norm(net: nn.Module) -> bool:
 
 
 class GeneratorEMA(GANCallback):
-    """Keep ``generator_ema`` as an exponential moving average of G, updated after every G step.
+    """Keep ``<network>_ema`` as an exponential moving average of each sampling network, updated after G steps.
 
     The decay ramps up as ``min(decay, (1 + t) / (ramp_up + t))`` after ``t`` updates, so the
     average does not stay anchored to the random initial weights; ``ramp_up: 0`` uses ``decay``
@@ -81,7 +84,6 @@ class GeneratorEMA(GANCallback):
             raise ConfigError(f"GeneratorEMA ramp_up must be >= 0, got {ramp_up}.")
         self.decay, self.ramp_up = decay, ramp_up
         self.updates = 0
-        self._step_inputs: tuple[Tensor, Tensor | None] | None = None
         self._refresh_batch_norm = False
 
     def decay_at(self, updates: int) -> float:
@@ -89,22 +91,21 @@ class GeneratorEMA(GANCallback):
             return self.decay
         return min(self.decay, (1 + updates) / (self.ramp_up + updates))
 
-    def on_fit_start(self, trainer: L.Trainer, pl_module: Any) -> None:
+    def on_fit_start(self, trainer: L.Trainer, pl_module: GANModule) -> None:
         # after every setup, so structure changes to G (spectral norm) are part of the copy
-        if pl_module.generator_ema is None:
-            pl_module.generator_ema = copy.deepcopy(pl_module.generator).requires_grad_(False)
-        self._refresh_batch_norm = has_batch_norm(pl_module.generator_ema)
+        for name in pl_module.sampling_networks:
+            if pl_module.averaged(name) is None:
+                setattr(pl_module, f"{name}_ema", copy.deepcopy(pl_module.get_submodule(name)).requires_grad_(False))
+        self._refresh_batch_norm = any(has_batch_norm(pl_module.averaged(n)) for n in pl_module.sampling_networks)
 
-    def on_generator_inputs(self, trainer: L.Trainer, pl_module: Any, step: GeneratorStep) -> None:
-        # kept for refresh_batch_norm: reusing the step's noise draws nothing from any RNG
-        if self._refresh_batch_norm:
-            self._step_inputs = (step.z, step.fake_labels)
-
-    def on_after_generator_step(self, trainer: L.Trainer, pl_module: Any) -> None:
-        update_ema(pl_module.generator_ema, pl_module.generator, self.decay_at(self.updates))
-        if self._step_inputs is not None:
-            refresh_batch_norm(pl_module, *self._step_inputs)
-        self._step_inputs = None
+    def on_after_generator_step(self, trainer: L.Trainer, pl_module: GANModule, step: GeneratorStep) -> None:
+        if step.player != pl_module.players_of("generator")[-1].name:
+            return  # once per training step, after the last generator's update
+        decay = self.decay_at(self.updates)
+        for name in pl_module.sampling_networks:
+            update_ema(pl_module.averaged(name), pl_module.get_submodule(name), decay)
+        if self._refresh_batch_norm:  # reuses the step's inputs: draws nothing from any RNG
+            refresh_batch_norm(pl_module, step)
         self.updates += 1
 
     def state_dict(self) -> dict[str, Any]:

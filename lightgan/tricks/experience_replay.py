@@ -13,6 +13,7 @@ import torch
 from torch import Tensor
 
 from lightgan.core.hooks import DiscriminatorStep, GANCallback
+from lightgan.core.module import GANModule
 from lightgan.errors import ConfigError
 
 #: What a past fake brings back with it: its class (conditional models) and latent vector (BiGAN/ALI).
@@ -41,11 +42,11 @@ class ExperienceReplay(GANCallback):
         self.buffers: dict[str, Tensor] = {}
         self.filled = 0
 
-    def on_fit_start(self, trainer: L.Trainer, pl_module: Any) -> None:
+    def on_fit_start(self, trainer: L.Trainer, pl_module: GANModule) -> None:
         # after the restore: checkpoints bring the buffers back on the CPU
         self.buffers = {name: values.to(pl_module.device) for name, values in self.buffers.items()}
 
-    def on_discriminator_inputs(self, trainer: L.Trainer, pl_module: Any, step: DiscriminatorStep) -> None:
+    def on_discriminator_inputs(self, trainer: L.Trainer, pl_module: GANModule, step: DiscriminatorStep) -> None:
         rng = pl_module.noise_rng
         fresh = {name: getattr(step, name).detach() for name in REPLAYED_FIELDS if getattr(step, name) is not None}
         if self.filled:

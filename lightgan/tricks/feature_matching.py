@@ -14,6 +14,7 @@ from torch import Tensor, nn
 from torch.utils.hooks import RemovableHandle
 
 from lightgan.core.hooks import DiscriminatorStep, GANCallback, GeneratorStep
+from lightgan.core.module import GANModule
 from lightgan.errors import ConfigError
 from lightgan.nets.buffers import scratch_buffers
 
@@ -39,10 +40,10 @@ class FeatureMatching(GANCallback):
         self._captured: Tensor | None = None
         self._real: tuple[Tensor, Tensor | None] | None = None
 
-    def setup(self, trainer: L.Trainer, pl_module: Any, stage: str) -> None:
+    def setup(self, trainer: L.Trainer, pl_module: GANModule, stage: str) -> None:
         self._layer_module(pl_module)
 
-    def _layer_module(self, pl_module: Any) -> nn.Module:
+    def _layer_module(self, pl_module: GANModule) -> nn.Module:
         modules = dict(pl_module.discriminator.named_modules())
         modules.pop("", None)
         if self.layer not in modules:
@@ -54,11 +55,11 @@ class FeatureMatching(GANCallback):
             )
         return modules[self.layer]
 
-    def on_fit_start(self, trainer: L.Trainer, pl_module: Any) -> None:
+    def on_fit_start(self, trainer: L.Trainer, pl_module: GANModule) -> None:
         # after every setup, so a layer replaced by another callback (e.g. minibatch discrimination) is the one hooked
         self._handle = self._layer_module(pl_module).register_forward_hook(self._capture)
 
-    def on_fit_end(self, trainer: L.Trainer, pl_module: Any) -> None:
+    def on_fit_end(self, trainer: L.Trainer, pl_module: GANModule) -> None:
         if self._handle is not None:
             self._handle.remove()
             self._handle = None
@@ -66,7 +67,7 @@ class FeatureMatching(GANCallback):
     def _capture(self, module: nn.Module, inputs: Any, output: Tensor) -> None:
         self._captured = output.clone()  # later in-place activations must not change it
 
-    def features(self, pl_module: Any, x: Tensor, labels: Tensor | None) -> Tensor:
+    def features(self, pl_module: GANModule, x: Tensor, labels: Tensor | None) -> Tensor:
         """f(x) from a forward of D of its own, which leaves D's running statistics alone."""
         self._captured = None
         with scratch_buffers(pl_module.discriminator):
@@ -76,10 +77,10 @@ class FeatureMatching(GANCallback):
             raise RuntimeError(f"FeatureMatching: the discriminator's {self.layer!r} did not run in its forward pass")
         return features
 
-    def on_discriminator_loss(self, trainer: L.Trainer, pl_module: Any, step: DiscriminatorStep) -> None:
+    def on_discriminator_loss(self, trainer: L.Trainer, pl_module: GANModule, step: DiscriminatorStep) -> None:
         self._real = (step.real.detach(), step.labels)
 
-    def on_generator_loss(self, trainer: L.Trainer, pl_module: Any, step: GeneratorStep) -> None:
+    def on_generator_loss(self, trainer: L.Trainer, pl_module: GANModule, step: GeneratorStep) -> None:
         real, labels = self._real if self._real is not None else (step.batch["real"], step.batch.get("label"))
         with torch.no_grad():
             real_features = self.features(pl_module, real, labels)

@@ -14,6 +14,7 @@ import torch
 from torch import Tensor
 
 from lightgan.core.hooks import DiscriminatorStep, GANCallback, GeneratorStep
+from lightgan.core.module import GANModule
 from lightgan.errors import ConfigError
 
 Network = Literal["generator", "discriminator"]
@@ -41,11 +42,11 @@ class HistoricalAveraging(GANCallback):
         self.counts: dict[str, int] = {}
 
     @staticmethod
-    def _parameters(pl_module: Any, network: str) -> list[Tensor]:
+    def _parameters(pl_module: GANModule, network: str) -> list[Tensor]:
         params = pl_module.generator_parameters() if network == "generator" else pl_module.discriminator_parameters()
         return list(params)
 
-    def on_fit_start(self, trainer: L.Trainer, pl_module: Any) -> None:
+    def on_fit_start(self, trainer: L.Trainer, pl_module: GANModule) -> None:
         for network in self.networks:
             params = self._parameters(pl_module, network)
             if network in self.averages:  # restored from a checkpoint
@@ -54,33 +55,33 @@ class HistoricalAveraging(GANCallback):
                 self.averages[network] = [p.detach().clone() for p in params]
                 self.counts[network] = 1
 
-    def penalty(self, pl_module: Any, network: str) -> Tensor:
+    def penalty(self, pl_module: GANModule, network: str) -> Tensor:
         params = self._parameters(pl_module, network)
         return sum(((p - a) ** 2).sum() for p, a in zip(params, self.averages[network], strict=True))
 
-    def _add_penalty(self, pl_module: Any, network: str, step: DiscriminatorStep | GeneratorStep) -> None:
+    def _add_penalty(self, pl_module: GANModule, network: str, step: DiscriminatorStep | GeneratorStep) -> None:
         if network in self.networks:
             value = self.penalty(pl_module, network)
             step.loss = step.loss + self.weight * value
             step.logs[f"train/historical_averaging_{network[0]}"] = value.detach()
 
     @torch.no_grad()
-    def _update(self, pl_module: Any, network: str) -> None:
+    def _update(self, pl_module: GANModule, network: str) -> None:
         if network in self.networks:
             self.counts[network] += 1
             for p, a in zip(self._parameters(pl_module, network), self.averages[network], strict=True):
                 a.add_(p.detach() - a, alpha=1.0 / self.counts[network])
 
-    def on_discriminator_loss(self, trainer: L.Trainer, pl_module: Any, step: DiscriminatorStep) -> None:
+    def on_discriminator_loss(self, trainer: L.Trainer, pl_module: GANModule, step: DiscriminatorStep) -> None:
         self._add_penalty(pl_module, "discriminator", step)
 
-    def on_generator_loss(self, trainer: L.Trainer, pl_module: Any, step: GeneratorStep) -> None:
+    def on_generator_loss(self, trainer: L.Trainer, pl_module: GANModule, step: GeneratorStep) -> None:
         self._add_penalty(pl_module, "generator", step)
 
-    def on_after_discriminator_step(self, trainer: L.Trainer, pl_module: Any) -> None:
+    def on_after_discriminator_step(self, trainer: L.Trainer, pl_module: GANModule, step: DiscriminatorStep) -> None:
         self._update(pl_module, "discriminator")
 
-    def on_after_generator_step(self, trainer: L.Trainer, pl_module: Any) -> None:
+    def on_after_generator_step(self, trainer: L.Trainer, pl_module: GANModule, step: GeneratorStep) -> None:
         self._update(pl_module, "generator")
 
     def state_dict(self) -> dict[str, Any]:

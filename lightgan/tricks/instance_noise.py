@@ -12,6 +12,7 @@ import torch
 from torch import Tensor
 
 from lightgan.core.hooks import DiscriminatorStep, GANCallback, GeneratorStep
+from lightgan.core.module import GANModule
 from lightgan.errors import ConfigError
 
 
@@ -41,14 +42,14 @@ class InstanceNoise(GANCallback):
     def _noisy(self, x: Tensor, sigma: float, rng: torch.Generator) -> Tensor:
         return x + sigma * torch.randn(x.shape, generator=rng, device=x.device, dtype=x.dtype)
 
-    def on_discriminator_inputs(self, trainer: L.Trainer, pl_module, step: DiscriminatorStep) -> None:
+    def on_discriminator_inputs(self, trainer: L.Trainer, pl_module: GANModule, step: DiscriminatorStep) -> None:
         sigma = self.sigma_at(pl_module.global_step)
         step.logs["train/instance_noise_sigma"] = torch.tensor(sigma, device=step.real.device)
         if sigma > 0:
             step.real = self._noisy(step.real, sigma, pl_module.noise_rng)
             step.fake = self._noisy(step.fake, sigma, pl_module.noise_rng)
 
-    def on_generator_inputs(self, trainer: L.Trainer, pl_module, step: GeneratorStep) -> None:
+    def on_generator_inputs(self, trainer: L.Trainer, pl_module: GANModule, step: GeneratorStep) -> None:
         sigma = self.sigma_at(pl_module.global_step)
         if sigma > 0:
             step.fake = self._noisy(step.fake, sigma, pl_module.noise_rng)

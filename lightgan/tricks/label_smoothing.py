@@ -6,6 +6,7 @@ import lightning as L
 import torch
 
 from lightgan.core.hooks import DiscriminatorStep, GANCallback
+from lightgan.core.module import GANModule
 from lightgan.errors import ConfigError
 
 
@@ -27,7 +28,7 @@ class LabelSmoothing(GANCallback):
             raise ConfigError(f"LabelSmoothing real_range must be (low, high) with low < high, got {real_range}.")
         self.real_target, self.real_range, self.fake_target = real_target, real_range, fake_target
 
-    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+    def setup(self, trainer: L.Trainer, pl_module: GANModule, stage: str) -> None:
         loss = getattr(pl_module, "loss", None)
         if loss is not None and not loss.uses_targets:
             raise ConfigError(
@@ -35,7 +36,7 @@ class LabelSmoothing(GANCallback):
                 "Use it with loss minimax, non_saturating or least_squares, or remove the callback."
             )
 
-    def on_discriminator_targets(self, trainer: L.Trainer, pl_module, step: DiscriminatorStep) -> None:
+    def on_discriminator_targets(self, trainer: L.Trainer, pl_module: GANModule, step: DiscriminatorStep) -> None:
         if self.real_range is not None:
             low, high = self.real_range
             outputs = step.real.shape[0] // pl_module.pack  # one D output per pack of samples

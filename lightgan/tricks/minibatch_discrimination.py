@@ -6,17 +6,16 @@ layer; it is recorded in the model, so checkpoints load back into the same struc
 
 from __future__ import annotations
 
-from typing import Any
-
 import lightning as L
 import torch
 from torch import nn
 
+from lightgan.core.module import GANModule
 from lightgan.errors import ConfigError
 from lightgan.nets.minibatch import MinibatchDiscriminationHead
 
 
-def insert_minibatch_discrimination(pl_module: Any, num_kernels: int, kernel_dim: int) -> None:
+def insert_minibatch_discrimination(pl_module: GANModule, num_kernels: int, kernel_dim: int) -> None:
     """Wrap ``pl_module.discriminator.head`` in a ``MinibatchDiscriminationHead`` (once)."""
     discriminator = pl_module.discriminator
     head = getattr(discriminator, "head", None)
@@ -34,7 +33,7 @@ def insert_minibatch_discrimination(pl_module: Any, num_kernels: int, kernel_dim
     discriminator.head = new_head.to(reference.device) if reference is not None else new_head
 
 
-def _head_sizes(pl_module: Any, head: nn.Module) -> tuple[int, int]:
+def _head_sizes(pl_module: GANModule, head: nn.Module) -> tuple[int, int]:
     """Per-sample sizes of the head's input and output, found by one forward pass in eval mode."""
     seen: dict[str, torch.Tensor] = {}
 
@@ -73,7 +72,7 @@ class MinibatchDiscrimination(L.Callback):
             )
         self.num_kernels, self.kernel_dim = num_kernels, kernel_dim
 
-    def setup(self, trainer: L.Trainer, pl_module: Any, stage: str) -> None:
+    def setup(self, trainer: L.Trainer, pl_module: GANModule, stage: str) -> None:
         pl_module.change_structure(
             f"{__name__}.insert_minibatch_discrimination", num_kernels=self.num_kernels, kernel_dim=self.kernel_dim
         )

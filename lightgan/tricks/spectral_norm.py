@@ -8,26 +8,39 @@ exist, and recorded in the model so that checkpoints load back into the same str
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Literal
 
 import lightning as L
+from torch import nn
 
+from lightgan.core.module import GANModule
 from lightgan.errors import ConfigError
 from lightgan.nets.spectral import apply_spectral_norm
 
 Network = Literal["generator", "discriminator"]
 
 
-def spectral_norm_networks(pl_module: Any, networks: Sequence[str], n_power_iterations: int) -> None:
-    for name in networks:
-        apply_spectral_norm(getattr(pl_module, name), n_power_iterations)
+def role_networks(pl_module: GANModule, role: Network) -> list[nn.Module]:
+    """The network named after the role (``pl_module.discriminator``) or, in a module without one, the
+    networks of every player of that role (CycleGAN's two discriminators)."""
+    named = getattr(pl_module, role, None)
+    if isinstance(named, nn.Module):
+        return [named]
+    return [pl_module.get_submodule(name) for player in pl_module.players_of(role) for name in player.networks]
+
+
+def spectral_norm_networks(pl_module: GANModule, networks: Sequence[Network], n_power_iterations: int) -> None:
+    for role in networks:
+        for network in role_networks(pl_module, role):
+            apply_spectral_norm(network, n_power_iterations)
 
 
 class SpectralNorm(L.Callback):
     """Apply spectral norm to every linear/convolutional layer of the chosen networks at setup.
 
     Args:
-        networks: ``discriminator`` (the usual choice), ``generator``, or both.
+        networks: ``discriminator`` (the usual choice), ``generator``, or both; in a module with
+            several players of a role, every network of those players.
         n_power_iterations: power iterations per forward pass to estimate the singular value.
     """
 
@@ -39,7 +52,7 @@ class SpectralNorm(L.Callback):
             raise ConfigError(f"SpectralNorm n_power_iterations must be >= 1, got {n_power_iterations}.")
         self.networks, self.n_power_iterations = list(networks), n_power_iterations
 
-    def setup(self, trainer: L.Trainer, pl_module: Any, stage: str) -> None:
+    def setup(self, trainer: L.Trainer, pl_module: GANModule, stage: str) -> None:
         pl_module.change_structure(
             f"{__name__}.spectral_norm_networks", networks=self.networks, n_power_iterations=self.n_power_iterations
         )

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import lightning as L
 import torch
 
-from lightgan.core.hooks import GANCallback
+from lightgan.core.hooks import DiscriminatorStep, GANCallback
+from lightgan.core.module import GANModule
 from lightgan.errors import ConfigError
 
 
 class WeightClipping(GANCallback):
-    """Clamp every parameter D's optimizer updates to [-clip_value, clip_value] after each D step.
+    """Clamp every parameter the discriminator's optimizer updates to [-clip_value, clip_value] after each D step.
 
     Args:
         clip_value: the bound (0.01 in the WGAN paper).
@@ -24,6 +23,6 @@ class WeightClipping(GANCallback):
         self.clip_value = clip_value
 
     @torch.no_grad()
-    def on_after_discriminator_step(self, trainer: L.Trainer, pl_module: Any) -> None:
-        for param in pl_module.discriminator_parameters():
+    def on_after_discriminator_step(self, trainer: L.Trainer, pl_module: GANModule, step: DiscriminatorStep) -> None:
+        for param in pl_module.player_parameters(pl_module.find_player(step.player, "discriminator")):
             param.clamp_(-self.clip_value, self.clip_value)

@@ -1,0 +1,81 @@
+"""Players: the networks of a GAN that each have an optimizer and an update of their own.
+
+A classic GAN has two players, the generator and the discriminator. CycleGAN has two of each,
+MAD-GAN several generators, GMAN several discriminators. A player names the module
+attributes it trains (``networks``), its ``role`` (which decides where its update falls in a
+training step: every discriminator, then every generator) and its optimizer settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from lightgan.errors import ConfigError
+
+Role = Literal["generator", "discriminator"]
+GENERATOR: Role = "generator"
+DISCRIMINATOR: Role = "discriminator"
+ROLES: tuple[Role, ...] = (DISCRIMINATOR, GENERATOR)  # the order of updates within one training step
+
+#: Optimizer settings a player may override (``model.init_args.player_settings.<name>.<key>``).
+SETTING_KEYS = ("lr", "betas", "weight_decay", "gradient_clip_val")
+
+
+@dataclass(frozen=True)
+class Player:
+    """One optimizer's worth of a GAN: what it trains, its role in the step, and its optimizer settings."""
+
+    name: str
+    role: Role
+    #: Attribute names (dotted for submodules, e.g. ``generators.0``) of the networks it trains.
+    networks: tuple[str, ...]
+    lr: float
+    betas: tuple[float, float]
+    weight_decay: float = 0.0
+    gradient_clip_val: float | None = None
+
+    @property
+    def log_name(self) -> str:
+        """How logged metrics name the player: ``g``/``d`` for the classic pair, else its own name."""
+        return {GENERATOR: "g", DISCRIMINATOR: "d"}.get(self.name, self.name)
+
+
+def check_player_settings(settings: Mapping[str, Mapping[str, Any]] | None) -> dict[str, dict[str, Any]]:
+    """``player_settings`` as plain dicts, with unknown keys named (player names are checked at setup)."""
+    checked: dict[str, dict[str, Any]] = {}
+    for name, values in (settings or {}).items():
+        if not isinstance(values, Mapping):
+            raise ConfigError(
+                f"model.init_args.player_settings.{name} must be a mapping of {', '.join(SETTING_KEYS)}, "
+                f"got {values!r}."
+            )
+        unknown = sorted(set(values) - set(SETTING_KEYS))
+        if unknown:
+            raise ConfigError(
+                f"model.init_args.player_settings.{name}: unknown setting(s) {unknown}. "
+                f"A player's settings are {', '.join(SETTING_KEYS)}."
+            )
+        lr = values.get("lr")
+        if lr is not None and not lr > 0:
+            raise ConfigError(f"model.init_args.player_settings.{name}.lr must be positive, got {lr!r}.")
+        checked[str(name)] = dict(values)
+    return checked
+
+
+def check_players(owner: str, players: list[Player], settings: Mapping[str, Any]) -> None:
+    """Player names unique, both roles present, every ``player_settings`` entry naming a player."""
+    names = [p.name for p in players]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ConfigError(f"{owner} declares the player name(s) {repeated} more than once; player names must differ.")
+    missing = [role for role in ROLES if not any(p.role == role for p in players)]
+    if missing:
+        raise ConfigError(f"{owner} declares no {' and no '.join(missing)} player; a GAN needs at least one of each.")
+    unknown = sorted(set(settings) - set(names))
+    if unknown:
+        raise ConfigError(
+            f"model.init_args.player_settings names {unknown}, but {owner}'s players are {names}. "
+            "Use one of those names."
+        )

@@ -1,0 +1,90 @@
+"""The context of one discriminator or generator update: what it sees, what it computed, what tricks changed.
+
+``GANModule.discriminator_step`` / ``generator_step`` build these; callbacks receive them in
+the GAN hooks and may change fields in place; the module reads them back. Fields after
+``skipped`` were added in 0.2 and have defaults, so steps built by hand as in 0.1 still work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from lightgan.core.losses import Target
+
+#: D's output for samples ``x`` with class labels (None for unconditional models): ``critic(x, labels)``.
+ConditionalCritic = Callable[[Tensor, Tensor | None], Tensor]
+
+
+@dataclass
+class GeneratorInputs:
+    """What G takes to make a batch of fakes, drawn in one order by ``GANModule.draw_inputs``."""
+
+    #: Latent vectors (None for generators that take no noise, such as image-to-image ones).
+    z: Tensor | None
+    #: Class labels of conditional models, else None.
+    labels: Tensor | None = None
+    #: Other inputs, named as the batch names them (an image to translate, a low-resolution image, ...).
+    conditions: dict[str, Tensor] = field(default_factory=dict)
+
+
+@dataclass
+class DiscriminatorStep:
+    """Everything one discriminator update sees; hooks may change fields in place."""
+
+    batch: dict[str, Any]
+    real: Tensor
+    fake: Tensor
+    labels: Tensor | None = None
+    fake_labels: Tensor | None = None
+    #: The latent vectors ``fake`` was generated from (BiGAN's D judges (x, z) pairs).
+    z: Tensor | None = None
+    real_target: Target = None
+    fake_target: Target = None
+    real_out: Tensor | None = None
+    fake_out: Tensor | None = None
+    loss: Tensor | None = None
+    logs: dict[str, Tensor] = field(default_factory=dict)
+    #: Set by a callback that undid the step (NaNGuard's restore): nothing that follows the update runs.
+    skipped: bool = False
+    #: The player being updated (``discriminator`` unless the module has several).
+    player: str = "discriminator"
+    #: Inputs G took besides noise and labels; D judges real and fake samples together with them.
+    conditions: dict[str, Tensor] = field(default_factory=dict)
+    #: This player's D as a function of samples and labels: what penalties differentiate.
+    critic: ConditionalCritic | None = None
+    #: The random source of the step: the training noise generator, or a fixed one in evaluation.
+    rng: torch.Generator | None = None
+
+
+@dataclass
+class GeneratorStep:
+    """Everything one generator update sees; hooks may change fields in place."""
+
+    batch: dict[str, Any]
+    z: Tensor | None
+    fake: Tensor
+    fake_labels: Tensor | None = None
+    real: Tensor | None = None
+    fake_out: Tensor | None = None
+    #: G's adversarial term alone (``loss`` may add a variant's own terms); tricks that reweight it read it here.
+    adversarial_loss: Tensor | None = None
+    loss: Tensor | None = None
+    logs: dict[str, Tensor] = field(default_factory=dict)
+    #: Set by a callback that undid the step (NaNGuard's restore): nothing that follows the update runs.
+    skipped: bool = False
+    #: The player being updated (``generator`` unless the module has several).
+    player: str = "generator"
+    #: Inputs G took besides noise and labels (an image to translate, ...).
+    conditions: dict[str, Tensor] = field(default_factory=dict)
+    #: The D that judges this player's fakes, as a function of samples and labels.
+    critic: ConditionalCritic | None = None
+    #: The random source of the step.
+    rng: torch.Generator | None = None
+
+
+Step = DiscriminatorStep | GeneratorStep
