@@ -41,6 +41,19 @@ def data_section(config_paths: Sequence[str | Path]) -> dict[str, Any]:
     return section
 
 
+def training_configs(ckpt: str | Path, given: Sequence[str] | None) -> list[str]:
+    """The configs a checkpoint was trained with: ``given``, else the ``config.yaml`` of its run folder."""
+    if given:
+        return list(given)
+    from lightgan.app.run_dir import run_dir_of_checkpoint
+
+    run_dir = run_dir_of_checkpoint(Path(ckpt))
+    saved = run_dir / "config.yaml" if run_dir else None
+    if saved is None or not saved.is_file():
+        raise ConfigError(f"No config.yaml in the run directory of {ckpt}: pass the training config with --config.")
+    return [str(saved)]
+
+
 def _full_class_path(name: str) -> str:
     return name if "." in name else registry.find("datamodule", name).class_path
 

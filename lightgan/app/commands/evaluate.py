@@ -8,9 +8,8 @@ from typing import Any
 
 import torch
 
-from lightgan.app.commands.data_config import load_datamodule, split_data_overrides
+from lightgan.app.commands.data_config import load_datamodule, split_data_overrides, training_configs
 from lightgan.app.commands.device import DEVICE_HELP, resolve_device
-from lightgan.app.run_dir import run_dir_of_checkpoint
 from lightgan.core.checkpoint import load_gan
 from lightgan.errors import ConfigError
 from lightgan.metrics.evaluator import METRICS, Evaluator
@@ -50,18 +49,6 @@ def build_parser(prog: str = "lightgan evaluate") -> argparse.ArgumentParser:
     return parser
 
 
-def _configs(args: argparse.Namespace) -> list[str]:
-    if args.config:
-        return args.config
-    run_dir = run_dir_of_checkpoint(Path(args.ckpt))
-    saved = run_dir / "config.yaml" if run_dir else None
-    if saved is None or not saved.is_file():
-        raise ConfigError(
-            f"No config.yaml in the run directory of {args.ckpt}: pass the training config with --config."
-        )
-    return [str(saved)]
-
-
 class _RawGenerator:
     """A model view whose ``sample`` skips the EMA generator."""
 
@@ -75,7 +62,7 @@ class _RawGenerator:
 def run(args: argparse.Namespace, data_overrides: list[str]) -> dict[str, Any]:
     device = resolve_device(args.device)
     model = load_gan(args.ckpt, map_location=device)
-    datamodule = load_datamodule(_configs(args), data_overrides)
+    datamodule = load_datamodule(training_configs(args.ckpt, args.config), data_overrides)
     if tuple(datamodule.data_shape) != tuple(model.data_shape):
         raise ConfigError(
             f"The checkpoint's generator makes {tuple(model.data_shape)} samples but the config's data is "

@@ -1,4 +1,9 @@
-"""``lightgan sample``: draw from a trained generator into a PNG grid or a raw tensor file."""
+"""``lightgan sample``: draw from a trained generator into a PNG grid or a raw tensor file.
+
+Generators that take data as input (an image to translate, ...) are given the first ``--n``
+held-out samples of the data they were trained on (the run's ``config.yaml``, or ``--config``),
+and the grid shows each input row above its output row.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from typing import Any
 
 import torch
 
+from lightgan.app.commands.data_config import load_datamodule, split_data_overrides, training_configs
 from lightgan.app.commands.device import DEVICE_HELP, resolve_device
 from lightgan.core.checkpoint import load_gan
 from lightgan.errors import ConfigError
@@ -20,7 +26,9 @@ def build_parser(prog: str = "lightgan sample") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog,
         description="Generate samples from a checkpoint. A .png/.jpg output is a grid (a scatter plot for "
-        "2-D data); a .pt output is the raw tensor in data space ([-1, 1] for images).",
+        "2-D data); a .pt output is the raw tensor in data space ([-1, 1] for images). Models that take data "
+        "as input get the first --n held-out samples of their training data; --data.init_args.* overrides "
+        "work as in lightgan fit.",
     )
     parser.add_argument("--ckpt", required=True, help="checkpoint written by lightgan fit")
     parser.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
@@ -32,6 +40,12 @@ def build_parser(prog: str = "lightgan sample") -> argparse.ArgumentParser:
     parser.add_argument("--nrow", type=int, default=8, help="images per grid row (default 8)")
     parser.add_argument("--device", default="auto", help=DEVICE_HELP)
     parser.add_argument("--no-ema", action="store_true", help="use the raw generator even if an EMA copy exists")
+    parser.add_argument(
+        "--config",
+        action="append",
+        help="training config(s) naming the data, for models that take data as input "
+        "(default: config.yaml of the checkpoint's run directory)",
+    )
     return parser
 
 
@@ -62,18 +76,40 @@ CHUNK = 256
 
 
 @torch.no_grad()
-def generate(model: Any, n: int, labels: torch.Tensor | None, rng: torch.Generator, use_ema: bool) -> torch.Tensor:
-    """``model.sample(n, labels, generator=rng)``, computed ``CHUNK`` samples at a time."""
+def generate(
+    model: Any,
+    n: int,
+    labels: torch.Tensor | None,
+    rng: torch.Generator,
+    use_ema: bool,
+    conditions: dict[str, torch.Tensor] | None = None,
+) -> torch.Tensor:
+    """``model.sample(n, labels, generator=rng, **conditions)``, computed ``CHUNK`` samples at a time."""
     z, labels = model.sample_inputs(n, labels, generator=rng)
     parts = []
     for start in range(0, n, CHUNK):
         part = slice(start, start + CHUNK)
+        inputs = {key: value[part] for key, value in (conditions or {}).items()}
+        chunk_z = z[part] if z is not None else None
         chunk_labels = labels[part] if labels is not None else None
-        parts.append(model.sample(len(z[part]), labels=chunk_labels, z=z[part], use_ema=use_ema).cpu())
+        count = min(CHUNK, n - start)
+        parts.append(model.sample(count, labels=chunk_labels, z=chunk_z, use_ema=use_ema, **inputs).cpu())
     return torch.cat(parts)
 
 
-def run(args: argparse.Namespace) -> Path:
+def held_out_inputs(model: Any, args: argparse.Namespace, data_overrides: list[str]) -> dict[str, torch.Tensor]:
+    """The inputs a data-conditioned generator takes, from the first ``--n`` held-out samples of its data."""
+    if not model.input_conditions:
+        return {}
+    datamodule = load_datamodule(training_configs(args.ckpt, args.config), data_overrides)
+    datamodule.setup("fit")
+    batch = datamodule.held_out_batch(args.n)
+    if len(batch["real"]) < args.n:
+        print(f"the held-out data has {len(batch['real'])} samples: drawing that many, not {args.n}")
+    return {key: value.to(model.device) for key, value in model.data_conditions(batch).items()}
+
+
+def run(args: argparse.Namespace, data_overrides: list[str] | None = None) -> Path:
     if args.n < 1:
         raise ConfigError(f"--n must be at least 1, got {args.n}.")
     out = Path(args.out)
@@ -81,17 +117,20 @@ def run(args: argparse.Namespace) -> Path:
         raise ConfigError(f"--out {out} must end in .png, .jpg or .pt.")
     model = load_gan(args.ckpt, map_location=resolve_device(args.device))
     labels = _labels(args, model.num_classes, model.conditional)
+    conditions = held_out_inputs(model, args, data_overrides or [])
+    n = len(next(iter(conditions.values()))) if conditions else args.n
     rng = torch.Generator().manual_seed(args.seed)  # noise drawn on the CPU: the same z on any device
-    samples = generate(model, args.n, labels, rng, use_ema=not args.no_ema)
+    samples = generate(model, n, labels, rng, use_ema=not args.no_ema, conditions=conditions)
     if out.suffix.lower() == ".pt":
         out.parent.mkdir(parents=True, exist_ok=True)
         torch.save(samples, out)
     else:
         centers = model.mode_centers if hasattr(model, "mode_centers") else None
-        save_png(render_samples(samples, centers=centers, nrow=args.nrow), out)
-    print(f"wrote {args.n} samples to {out}")
+        save_png(render_samples(samples, centers=centers, nrow=args.nrow, inputs=conditions), out)
+    print(f"wrote {n} samples to {out}")
     return out
 
 
 def main(argv: list[str]) -> Path:
-    return run(build_parser().parse_args(argv))
+    data_overrides, rest = split_data_overrides(argv)
+    return run(build_parser().parse_args(rest), data_overrides)
