@@ -6,15 +6,19 @@ from lightgan.monitors.nan_guard import NaNGuard, NonFiniteLossError
 from lightgan.monitors.overfitting import DiscriminatorOverfitting
 from lightgan.monitors.progress_gif import ProgressGIF
 from lightgan.monitors.quality import QualityMetrics
+from lightgan.monitors.reconstructions import Reconstructions
 from lightgan.monitors.samples import FixedNoiseSamples
+from lightgan.monitors.traversal import LatentTraversal
 
 __all__ = [
     "DiscriminatorOverfitting",
     "FixedNoiseSamples",
     "LatentInterpolation",
+    "LatentTraversal",
     "ModeCollapseAlarm",
     "NaNGuard",
     "NonFiniteLossError",
     "ProgressGIF",
     "QualityMetrics",
+    "Reconstructions",
 ]
