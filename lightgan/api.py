@@ -23,7 +23,9 @@ from lightgan.core.losses import (
     broadcast_target,
 )
 from lightgan.core.module import GANModule
+from lightgan.core.players import DISCRIMINATOR, GENERATOR, Player
 from lightgan.core.regularizers import dragan_penalty, gradient_penalty, r1_penalty, r2_penalty
+from lightgan.core.steps import ConditionalCritic, GeneratorInputs
 from lightgan.data.base import GANDataModule, InMemoryDataset
 from lightgan.errors import ConfigError, DatasetNotFoundError, LightGANError
 from lightgan.models.backbone import BackboneGAN
@@ -31,8 +33,11 @@ from lightgan.nets import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, 
 from lightgan.registry import PluginLoadWarning
 
 __all__ = [
+    "DISCRIMINATOR",
+    "GENERATOR",
     "AdversarialLoss",
     "BackboneGAN",
+    "ConditionalCritic",
     "ConfigError",
     "DCGANDiscriminator",
     "DCGANGenerator",
@@ -41,6 +46,7 @@ __all__ = [
     "GANCallback",
     "GANDataModule",
     "GANModule",
+    "GeneratorInputs",
     "GeneratorStep",
     "HingeLoss",
     "InMemoryDataset",
@@ -50,6 +56,7 @@ __all__ = [
     "MLPGenerator",
     "MinimaxLoss",
     "NonSaturatingLoss",
+    "Player",
     "PluginLoadWarning",
     "Target",
     "WassersteinLoss",
