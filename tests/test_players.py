@@ -146,3 +146,10 @@ def test_a_player_without_its_network_is_named() -> None:
         quiet_trainer(max_steps=1).fit(
             Forgetful(data_shape=(2,), latent_dim=2), RingMixture(num_samples=64, batch_size=16)
         )
+
+
+@pytest.mark.parametrize("callback", ["FeatureMatching", "MinibatchDiscrimination", "ExperienceReplay"])
+def test_tricks_built_for_one_discriminator_say_so(callback: str, capsys) -> None:
+    args = ["fit", *CYCLE, f"--trainer.callbacks+={callback}", "--trainer.max_steps=1", "--trainer.logger=false"]
+    assert main(args) == 2
+    assert f"{callback} works with one discriminator, but CycleShaped has 2 (d_a, d_b)" in capsys.readouterr().err

@@ -219,6 +219,16 @@ class GANModule(L.LightningModule):
         names = [p.name for p in self.declared_players]
         raise ConfigError(f"{type(self).__name__} has no {role} player {name!r}; its players are {names}.")
 
+    def sole_player(self, role: Role, user: str) -> Player:
+        """The only player of ``role``, for tricks built for one; a ConfigError naming ``user`` if there are more."""
+        players = self.players_of(role)
+        if len(players) != 1:
+            raise ConfigError(
+                f"{user} works with one {role}, but {type(self).__name__} has {len(players)} "
+                f"({', '.join(p.name for p in players)}). Remove {user} from trainer.callbacks."
+            )
+        return players[0]
+
     def optimizer_of(self, player: Player) -> torch.optim.Optimizer:
         """The player's optimizer (players and optimizers are in the same order)."""
         return self.trainer.optimizers[self.declared_players.index(player)]

@@ -55,6 +55,7 @@ class DiscriminatorOverfitting(GANCallback):
         self.real_train, self.fake_train, self.real_val, self.sign_train = _Mean(), _Mean(), _Mean(), _Mean()
 
     def setup(self, trainer: L.Trainer, pl_module: GANModule, stage: str) -> None:
+        pl_module.sole_player("discriminator", "DiscriminatorOverfitting")
         datamodule = trainer.datamodule
         no_val_set = datamodule is not None and getattr(datamodule, "val_set", True) is None
         if stage == "fit" and (no_val_set or trainer.limit_val_batches == 0):

@@ -42,6 +42,9 @@ class ExperienceReplay(GANCallback):
         self.buffers: dict[str, Tensor] = {}
         self.filled = 0
 
+    def setup(self, trainer: L.Trainer, pl_module: GANModule, stage: str) -> None:
+        pl_module.sole_player("discriminator", "ExperienceReplay")  # one pool: fakes of one kind
+
     def on_fit_start(self, trainer: L.Trainer, pl_module: GANModule) -> None:
         # after the restore: checkpoints bring the buffers back on the CPU
         self.buffers = {name: values.to(pl_module.device) for name, values in self.buffers.items()}

@@ -41,6 +41,7 @@ class FeatureMatching(GANCallback):
         self._real: tuple[Tensor, Tensor | None] | None = None
 
     def setup(self, trainer: L.Trainer, pl_module: GANModule, stage: str) -> None:
+        pl_module.sole_player("discriminator", "FeatureMatching")
         self._layer_module(pl_module)
 
     def _layer_module(self, pl_module: GANModule) -> nn.Module:

@@ -21,14 +21,14 @@ Network = Literal["generator", "discriminator"]
 
 
 class HistoricalAveraging(GANCallback):
-    """Add ``weight * sum ||theta - theta_avg||^2`` to the loss of each chosen network.
+    """Add ``weight * sum ||theta - theta_avg||^2`` to the loss of each player of the chosen roles.
 
-    ``theta_avg`` is the running mean of the network's parameters after each of its optimizer
+    ``theta_avg`` is the running mean of the player's parameters after each of its optimizer
     steps (starting with the values at the start of training); it is saved in checkpoints.
 
     Args:
         weight: factor of the penalty.
-        networks: ``generator``, ``discriminator`` or both.
+        networks: ``generator``, ``discriminator`` or both (every player of those roles).
     """
 
     def __init__(self, weight: float = 1.0, networks: Sequence[Network] = ("generator", "discriminator")) -> None:
@@ -38,51 +38,53 @@ class HistoricalAveraging(GANCallback):
                 f"HistoricalAveraging networks {list(networks)!r}: choose generator, discriminator or both."
             )
         self.weight, self.networks = weight, tuple(networks)
+        #: Per player: the running means of its parameters, and how many values each mean has seen.
         self.averages: dict[str, list[Tensor]] = {}
         self.counts: dict[str, int] = {}
 
-    @staticmethod
-    def _parameters(pl_module: GANModule, network: str) -> list[Tensor]:
-        params = pl_module.generator_parameters() if network == "generator" else pl_module.discriminator_parameters()
-        return list(params)
-
     def on_fit_start(self, trainer: L.Trainer, pl_module: GANModule) -> None:
-        for network in self.networks:
-            params = self._parameters(pl_module, network)
-            if network in self.averages:  # restored from a checkpoint
-                self.averages[network] = [a.to(p.device) for a, p in zip(self.averages[network], params, strict=True)]
+        for player in pl_module.declared_players:
+            if player.role not in self.networks:
+                continue
+            params = list(pl_module.player_parameters(player))
+            if player.name in self.averages:  # restored from a checkpoint
+                self.averages[player.name] = [
+                    a.to(p.device) for a, p in zip(self.averages[player.name], params, strict=True)
+                ]
             else:
-                self.averages[network] = [p.detach().clone() for p in params]
-                self.counts[network] = 1
+                self.averages[player.name] = [p.detach().clone() for p in params]
+                self.counts[player.name] = 1
 
-    def penalty(self, pl_module: GANModule, network: str) -> Tensor:
-        params = self._parameters(pl_module, network)
-        return sum(((p - a) ** 2).sum() for p, a in zip(params, self.averages[network], strict=True))
+    def penalty(self, pl_module: GANModule, player: str) -> Tensor:
+        params = pl_module.player_parameters(pl_module.find_player(player, "generator"))
+        return sum(((p - a) ** 2).sum() for p, a in zip(params, self.averages[player], strict=True))
 
-    def _add_penalty(self, pl_module: GANModule, network: str, step: DiscriminatorStep | GeneratorStep) -> None:
-        if network in self.networks:
-            value = self.penalty(pl_module, network)
+    def _add_penalty(self, pl_module: GANModule, step: DiscriminatorStep | GeneratorStep) -> None:
+        if step.player in self.averages:
+            value = self.penalty(pl_module, step.player)
             step.loss = step.loss + self.weight * value
-            step.logs[f"train/historical_averaging_{network[0]}"] = value.detach()
+            log_name = pl_module.find_player(step.player, "generator").log_name
+            step.logs[f"train/historical_averaging_{log_name}"] = value.detach()
 
     @torch.no_grad()
-    def _update(self, pl_module: GANModule, network: str) -> None:
-        if network in self.networks:
-            self.counts[network] += 1
-            for p, a in zip(self._parameters(pl_module, network), self.averages[network], strict=True):
-                a.add_(p.detach() - a, alpha=1.0 / self.counts[network])
+    def _update(self, pl_module: GANModule, step: DiscriminatorStep | GeneratorStep) -> None:
+        if step.player in self.averages:
+            self.counts[step.player] += 1
+            params = pl_module.player_parameters(pl_module.find_player(step.player, "generator"))
+            for p, a in zip(params, self.averages[step.player], strict=True):
+                a.add_(p.detach() - a, alpha=1.0 / self.counts[step.player])
 
     def on_discriminator_loss(self, trainer: L.Trainer, pl_module: GANModule, step: DiscriminatorStep) -> None:
-        self._add_penalty(pl_module, "discriminator", step)
+        self._add_penalty(pl_module, step)
 
     def on_generator_loss(self, trainer: L.Trainer, pl_module: GANModule, step: GeneratorStep) -> None:
-        self._add_penalty(pl_module, "generator", step)
+        self._add_penalty(pl_module, step)
 
     def on_after_discriminator_step(self, trainer: L.Trainer, pl_module: GANModule, step: DiscriminatorStep) -> None:
-        self._update(pl_module, "discriminator")
+        self._update(pl_module, step)
 
     def on_after_generator_step(self, trainer: L.Trainer, pl_module: GANModule, step: GeneratorStep) -> None:
-        self._update(pl_module, "generator")
+        self._update(pl_module, step)
 
     def state_dict(self) -> dict[str, Any]:
         return {"averages": self.averages, "counts": self.counts}

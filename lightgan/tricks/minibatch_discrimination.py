@@ -73,6 +73,7 @@ class MinibatchDiscrimination(L.Callback):
         self.num_kernels, self.kernel_dim = num_kernels, kernel_dim
 
     def setup(self, trainer: L.Trainer, pl_module: GANModule, stage: str) -> None:
+        pl_module.sole_player("discriminator", "MinibatchDiscrimination")
         pl_module.change_structure(
             f"{__name__}.insert_minibatch_discrimination", num_kernels=self.num_kernels, kernel_dim=self.kernel_dim
         )
