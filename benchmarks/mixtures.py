@@ -129,7 +129,7 @@ def train_one(recipe: Recipe, seed: int, options: dict[str, Any]) -> dict[str, A
     import torch
 
     from lightgan.app.cli import run_lightning
-    from lightgan.metrics import QualityMetrics
+    from lightgan.monitors import QualityMetrics
 
     if options["threads"]:
         torch.set_num_threads(options["threads"])

@@ -10,7 +10,7 @@ import torch
 import yaml
 from helpers import fit, last_checkpoint
 
-from lightgan import cli
+from lightgan.app import cli
 
 EXAMPLES = ("lightgan-relativistic", "lightgan-toybox")
 

@@ -11,7 +11,8 @@ from helpers import TINY_RING, assert_same_weights, fit, last_checkpoint, state_
 
 from lightgan.app.cli import main
 from lightgan.errors import ConfigError
-from lightgan.metrics import QualityMetrics, inception
+from lightgan.metrics import inception
+from lightgan.monitors import QualityMetrics
 
 # 320 samples / batch 32: 10 generator steps per epoch.
 RING = [*TINY_RING, "--seed_everything=1", "--trainer.limit_val_batches=1"]

@@ -12,7 +12,9 @@ import yaml
 from fakedist import FakeSite
 from helpers import NO_LOGGER, QUIET, TINY_RING, fit
 
-from lightgan import cli, registry
+import lightgan
+from lightgan import registry
+from lightgan.app import cli
 from lightgan.app.commands import plugins as plugins_command
 from lightgan.errors import ConfigError
 from lightgan.registry import PluginLoadWarning
@@ -90,7 +92,7 @@ def test_clash_with_a_builtin_names_lightgan_too(site: FakeSite) -> None:
     with pytest.raises(ConfigError) as error:
         registry.find("model", "GAN")
     message = str(error.value)
-    assert "lightgan 0.1.0 (lightgan.models.gan.GAN)" in message
+    assert f"lightgan {lightgan.__version__} (lightgan.models.gan.GAN)" in message
     assert "shadow-plugin 0.1 (shadow_plugin_not_imported.GAN)" in message
 
 
@@ -238,7 +240,7 @@ def test_plugins_command_lists_kind_distribution_version_and_status(
         "4.5",
     ]
     assert rows["BrokenCallback"][5].startswith("import fails: ModuleNotFoundError")
-    assert rows["DCGAN"][3:] == ["lightgan", "0.1.0", "ok"]
+    assert rows["DCGAN"][3:] == ["lightgan", lightgan.__version__, "ok"]
 
     status, _, err = run_cli(["plugins", "--plain", "--check", "--kind", "callback"], capsys)
     assert status == 2 and "callback BrokenCallback (listed-plugin)" in err

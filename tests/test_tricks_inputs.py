@@ -17,8 +17,8 @@ from trick_steps import (
     tiny_gan,
 )
 
-from lightgan import augment
 from lightgan.callbacks import ADA, DiffAugment, ExperienceReplay, InstanceNoise, LabelSmoothing
+from lightgan.core import augment
 from lightgan.errors import ConfigError
 
 

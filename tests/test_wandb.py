@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from helpers import TINY_RING, fit
 
-from lightgan import loggers
+from lightgan.app import loggers
 from lightgan.app.loggers import resolve_wandb_mode
 from lightgan.app.run_dir import previous_wandb_run_id
 

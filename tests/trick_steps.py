@@ -50,12 +50,12 @@ def real_batch(module: Any, n: int = 6, seed: int = 1) -> dict[str, Tensor]:
 def d_step(module: Any, n: int = 6) -> DiscriminatorStep:
     """The context of a discriminator step before any hook ran (as ``GANModule`` builds it)."""
     return module.discriminator_context(
-        real_batch(module, n), module.find_player(None, "discriminator"), module.noise_rng
+        real_batch(module, n), module.find_player(role="discriminator"), module.noise_rng
     )
 
 
 def g_step(module: Any, n: int = 6) -> GeneratorStep:
-    return module.generator_context(real_batch(module, n), module.find_player(None, "generator"), module.noise_rng)
+    return module.generator_context(real_batch(module, n), module.find_player(role="generator"), module.noise_rng)
 
 
 def run_d_step(module: Any, callbacks: list[L.Callback], step: DiscriminatorStep) -> DiscriminatorStep:

@@ -211,13 +211,13 @@ class GANModule(L.LightningModule):
     def players_of(self, role: Role) -> list[Player]:
         return [p for p in self.declared_players if p.role == role]
 
-    def find_player(self, name: str | None, role: Role) -> Player:
-        """The player called ``name``, or the first player of ``role`` when ``name`` is None."""
+    def find_player(self, name: str | None = None, role: Role | None = None) -> Player:
+        """The player called ``name``, or else the first player of ``role``."""
         for player in self.declared_players:
             if (player.name == name) if name is not None else (player.role == role):
                 return player
         names = [p.name for p in self.declared_players]
-        raise ConfigError(f"{type(self).__name__} has no {role} player {name!r}; its players are {names}.")
+        raise ConfigError(f"{type(self).__name__} has no player {name or role!r}; its players are {names}.")
 
     def sole_player(self, role: Role, user: str) -> Player:
         """The only player of ``role``, for tricks built for one; a ConfigError naming ``user`` if there are more."""
@@ -529,7 +529,7 @@ class GANModule(L.LightningModule):
         ``hooks=False`` leaves the tricks out.
         """
         rng = generator if generator is not None else self.noise_rng
-        step = self.discriminator_context(batch, self.find_player(player, DISCRIMINATOR), rng)
+        step = self.discriminator_context(batch, self.find_player(player, role=DISCRIMINATOR), rng)
         if hooks:
             self._hooks("on_discriminator_inputs", self, step)
             self._hooks("on_discriminator_targets", self, step)
@@ -548,7 +548,7 @@ class GANModule(L.LightningModule):
     ) -> GeneratorStep:
         """One generator update up to its loss (see :meth:`discriminator_step`)."""
         rng = generator if generator is not None else self.noise_rng
-        step = self.generator_context(batch, self.find_player(player, GENERATOR), rng)
+        step = self.generator_context(batch, self.find_player(player, role=GENERATOR), rng)
         if hooks:
             self._hooks("on_generator_inputs", self, step)
         step.loss = self.generator_loss(step)

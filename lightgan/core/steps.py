@@ -1,8 +1,9 @@
 """The context of one discriminator or generator update: what it sees, what it computed, what tricks changed.
 
 ``GANModule.discriminator_step`` / ``generator_step`` build these; callbacks receive them in
-the GAN hooks and may change fields in place; the module reads them back. Fields after
-``skipped`` were added in 0.2 and have defaults, so steps built by hand as in 0.1 still work.
+the GAN hooks and may change fields in place; the module reads them back. The fields added in
+0.2 (``player`` and the keyword-only ones of ``_PlayerStep``) have defaults, so steps built as in
+0.1 still work.
 """
 
 from __future__ import annotations
@@ -32,8 +33,22 @@ class GeneratorInputs:
     conditions: dict[str, Tensor] = field(default_factory=dict)
 
 
+@dataclass(kw_only=True)
+class _PlayerStep:
+    """What every update knows besides its samples (keyword-only, after the fields 0.1 had)."""
+
+    #: Inputs G took besides noise and labels (an image to translate, ...); D judges real and fake
+    #: samples together with them.
+    conditions: dict[str, Tensor] = field(default_factory=dict)
+    #: The D that judges this update's samples, as a function of samples and labels: what
+    #: penalties differentiate.
+    critic: ConditionalCritic | None = None
+    #: The random source of the step: the training noise generator, or a fixed one in evaluation.
+    rng: torch.Generator | None = None
+
+
 @dataclass
-class DiscriminatorStep:
+class DiscriminatorStep(_PlayerStep):
     """Everything one discriminator update sees; hooks may change fields in place."""
 
     batch: dict[str, Any]
@@ -53,16 +68,10 @@ class DiscriminatorStep:
     skipped: bool = False
     #: The player being updated (``discriminator`` unless the module has several).
     player: str = "discriminator"
-    #: Inputs G took besides noise and labels; D judges real and fake samples together with them.
-    conditions: dict[str, Tensor] = field(default_factory=dict)
-    #: This player's D as a function of samples and labels: what penalties differentiate.
-    critic: ConditionalCritic | None = None
-    #: The random source of the step: the training noise generator, or a fixed one in evaluation.
-    rng: torch.Generator | None = None
 
 
 @dataclass
-class GeneratorStep:
+class GeneratorStep(_PlayerStep):
     """Everything one generator update sees; hooks may change fields in place."""
 
     batch: dict[str, Any]
@@ -79,12 +88,6 @@ class GeneratorStep:
     skipped: bool = False
     #: The player being updated (``generator`` unless the module has several).
     player: str = "generator"
-    #: Inputs G took besides noise and labels (an image to translate, ...).
-    conditions: dict[str, Tensor] = field(default_factory=dict)
-    #: The D that judges this player's fakes, as a function of samples and labels.
-    critic: ConditionalCritic | None = None
-    #: The random source of the step.
-    rng: torch.Generator | None = None
 
 
 Step = DiscriminatorStep | GeneratorStep

@@ -43,7 +43,7 @@ class UnrolledGAN(BackboneGAN):
     def generator_loss(self, step: GeneratorStep) -> Tensor:
         if self.unroll_steps == 0 or not torch.is_grad_enabled():  # evaluation: against D as it is
             return super().generator_loss(step)
-        d_optimizer = self.optimizer_of(self.find_player(None, "discriminator"))
+        d_optimizer = self.optimizer_of(self.find_player(role="discriminator"))
         weights = self.unrolled_discriminator(step.batch["real"], step.fake, d_optimizer, self.unroll_steps)
         step.fake_out = self.discriminate_with(weights, step.fake)
         return self.adversarial_generator_loss(step, critic=lambda x, labels: self.discriminate_with(weights, x))

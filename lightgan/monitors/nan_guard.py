@@ -49,7 +49,7 @@ class NaNGuard(GANCallback):
 
     def _check(self, trainer: L.Trainer, pl_module: GANModule, step: DiscriminatorStep | GeneratorStep) -> None:
         """The final loss (after every trick's terms), read before the optimizer step."""
-        name = f"train/{pl_module.find_player(step.player, 'generator').log_name}_loss"
+        name = f"train/{pl_module.find_player(step.player).log_name}_loss"
         locally_bad = not bool(torch.isfinite(step.loss.detach()).all())
         # every process decides together: gradients were averaged, so one bad process spoils all
         if not trainer.strategy.reduce_boolean_decision(locally_bad, all=False):

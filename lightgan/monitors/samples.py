@@ -78,6 +78,11 @@ class FixedNoiseSamples(PeriodicPicture):
         by_class = conditional and not is_points and self.class_rows is not False
         n = self.num_points if is_points else pl_module.num_classes * self.nrow if by_class else self.num_images
         if pl_module.input_conditions:  # the generator translates data: always the same held-out inputs
+            if not hasattr(trainer.datamodule, "held_out_batch"):
+                raise ConfigError(
+                    f"FixedNoiseSamples draws {type(pl_module).__name__}'s outputs for held-out inputs, which a "
+                    "lightgan datamodule provides: train it with one (trainer.fit(model, datamodule=...))."
+                )
             batch = trainer.datamodule.held_out_batch(n)
             self.conditions = {k: v.cpu() for k, v in pl_module.data_conditions(batch).items()}
             n = len(batch["real"])

@@ -56,21 +56,21 @@ class HistoricalAveraging(GANCallback):
                 self.counts[player.name] = 1
 
     def penalty(self, pl_module: GANModule, player: str) -> Tensor:
-        params = pl_module.player_parameters(pl_module.find_player(player, "generator"))
+        params = pl_module.player_parameters(pl_module.find_player(player))
         return sum(((p - a) ** 2).sum() for p, a in zip(params, self.averages[player], strict=True))
 
     def _add_penalty(self, pl_module: GANModule, step: DiscriminatorStep | GeneratorStep) -> None:
         if step.player in self.averages:
             value = self.penalty(pl_module, step.player)
             step.loss = step.loss + self.weight * value
-            log_name = pl_module.find_player(step.player, "generator").log_name
+            log_name = pl_module.find_player(step.player).log_name
             step.logs[f"train/historical_averaging_{log_name}"] = value.detach()
 
     @torch.no_grad()
     def _update(self, pl_module: GANModule, step: DiscriminatorStep | GeneratorStep) -> None:
         if step.player in self.averages:
             self.counts[step.player] += 1
-            params = pl_module.player_parameters(pl_module.find_player(step.player, "generator"))
+            params = pl_module.player_parameters(pl_module.find_player(step.player))
             for p, a in zip(params, self.averages[step.player], strict=True):
                 a.add_(p.detach() - a, alpha=1.0 / self.counts[step.player])
 

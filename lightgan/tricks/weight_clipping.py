@@ -24,5 +24,5 @@ class WeightClipping(GANCallback):
 
     @torch.no_grad()
     def on_after_discriminator_step(self, trainer: L.Trainer, pl_module: GANModule, step: DiscriminatorStep) -> None:
-        for param in pl_module.player_parameters(pl_module.find_player(step.player, "discriminator")):
+        for param in pl_module.player_parameters(pl_module.find_player(step.player)):
             param.clamp_(-self.clip_value, self.clip_value)

@@ -7,6 +7,7 @@ overrides; jsonargparse builds the datamodule exactly as the training CLI would.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 from collections.abc import Sequence
@@ -39,6 +40,15 @@ def data_section(config_paths: Sequence[str | Path]) -> dict[str, Any]:
             "pass the training config with --config X.yaml."
         )
     return section
+
+
+def add_config_argument(parser: argparse.ArgumentParser, purpose: str) -> None:
+    """``--config``: the training config(s) of a checkpoint, for a command that needs its data."""
+    parser.add_argument(
+        "--config",
+        action="append",
+        help=f"training config(s) naming the data{purpose} (default: config.yaml of the checkpoint's run directory)",
+    )
 
 
 def training_configs(ckpt: str | Path, given: Sequence[str] | None) -> list[str]:

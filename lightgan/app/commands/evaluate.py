@@ -8,7 +8,12 @@ from typing import Any
 
 import torch
 
-from lightgan.app.commands.data_config import load_datamodule, split_data_overrides, training_configs
+from lightgan.app.commands.data_config import (
+    add_config_argument,
+    load_datamodule,
+    split_data_overrides,
+    training_configs,
+)
 from lightgan.app.commands.device import DEVICE_HELP, resolve_device
 from lightgan.core.checkpoint import load_gan
 from lightgan.errors import ConfigError
@@ -27,11 +32,7 @@ def build_parser(prog: str = "lightgan evaluate") -> argparse.ArgumentParser:
         epilog="metrics: " + "; ".join(f"{k}: {v}" for k, v in METRICS.items()),
     )
     parser.add_argument("--ckpt", required=True, help="checkpoint written by lightgan fit")
-    parser.add_argument(
-        "--config",
-        action="append",
-        help="training config(s) naming the data (default: config.yaml of the checkpoint's run directory)",
-    )
+    add_config_argument(parser, "")
     parser.add_argument("--metrics", help="comma-separated (default: modes for 2-D mixtures, else fid,kid,pr)")
     parser.add_argument("--n", type=int, help="generated samples (default 10000 for images, 2500 for 2-D data)")
     parser.add_argument("--features", default="auto", help=f"feature space: auto, {FEATURE_SPECS} (default auto)")

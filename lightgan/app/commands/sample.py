@@ -13,7 +13,12 @@ from typing import Any
 
 import torch
 
-from lightgan.app.commands.data_config import load_datamodule, split_data_overrides, training_configs
+from lightgan.app.commands.data_config import (
+    add_config_argument,
+    load_datamodule,
+    split_data_overrides,
+    training_configs,
+)
 from lightgan.app.commands.device import DEVICE_HELP, resolve_device
 from lightgan.core.checkpoint import load_gan
 from lightgan.errors import ConfigError
@@ -40,12 +45,7 @@ def build_parser(prog: str = "lightgan sample") -> argparse.ArgumentParser:
     parser.add_argument("--nrow", type=int, default=8, help="images per grid row (default 8)")
     parser.add_argument("--device", default="auto", help=DEVICE_HELP)
     parser.add_argument("--no-ema", action="store_true", help="use the raw generator even if an EMA copy exists")
-    parser.add_argument(
-        "--config",
-        action="append",
-        help="training config(s) naming the data, for models that take data as input "
-        "(default: config.yaml of the checkpoint's run directory)",
-    )
+    add_config_argument(parser, ", for models that take data as input")
     return parser
 
 
