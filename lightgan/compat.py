@@ -31,7 +31,7 @@ _TRICKS = (
     "spectral_norm",
     "weight_clipping",
 )
-_MONITORS = ("samples", "interpolation", "progress_gif", "mode_collapse", "overfitting", "nan_guard")
+_MONITORS = ("samples", "interpolation", "progress_gif", "mode_collapse", "overfitting")
 _COMMANDS = ("data_config", "device", "evaluate", "plugins", "sample", "train_classifier")
 
 #: 0.1 module path -> 0.2 module path.
@@ -52,6 +52,7 @@ MOVED: dict[str, str] = {
     "lightgan.run_dir": "lightgan.app.run_dir",
     **{f"lightgan.callbacks.{name}": f"lightgan.tricks.{name}" for name in _TRICKS},
     **{f"lightgan.callbacks.{name}": f"lightgan.monitors.{name}" for name in _MONITORS},
+    "lightgan.callbacks.nan_guard": "lightgan.core.divergence",
     **{f"lightgan.commands.{name}": f"lightgan.app.commands.{name}" for name in _COMMANDS},
 }
 

@@ -74,8 +74,15 @@ def test_nan_guard_names_the_non_finite_term_and_keeps_the_weights_finite(tmp_pa
 
 
 def test_without_the_guard_the_same_nan_reaches_the_weights(tmp_path: Path) -> None:
-    _, model = _ring_fit(tmp_path, [PoisonLoss("generator", at_step=2)])
+    model = GAN(data_shape=(2,), latent_dim=2, hidden_dims=(8, 8), seed=0, divergence="ignore")
+    _, model = _ring_fit(tmp_path, [PoisonLoss("generator", at_step=2)], model=model)
     assert not all(bool(torch.isfinite(p).all()) for p in model.generator.parameters())
+
+
+def test_every_run_has_the_guard_unless_it_opts_out(tmp_path: Path) -> None:
+    """With default settings a diverging run stops naming the step; no checkpoint of NaN weights is written."""
+    with pytest.raises(NonFiniteLossError, match=r"train/g_loss is nan in a generator step at generator step 2\."):
+        _ring_fit(tmp_path, [PoisonLoss("generator", at_step=2)])
 
 
 class CountAfterGeneratorSteps(GANCallback):

@@ -24,11 +24,12 @@ import yaml
 from jsonargparse import DefaultHelpFormatter
 from lightning.pytorch.callbacks import BasePredictionWriter, Callback, ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
-from lightning.pytorch.utilities import rank_zero_info
+from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 
 from lightgan import __version__, registry
 from lightgan.app.run_dir import (
     RUN_DIR_ENV,
+    checkpoint_candidates,
     find_last_checkpoint,
     inherited_run_dir,
     next_version_dir,
@@ -37,6 +38,7 @@ from lightgan.app.run_dir import (
     run_dir_of_checkpoint,
 )
 from lightgan.core.module import GANModule
+from lightgan.core.safe_files import check_named_classes, load_weights_only
 from lightgan.data.base import GANDataModule
 from lightgan.errors import ConfigError, LightGANError
 
@@ -96,10 +98,27 @@ class LightGANCLI(LightningCLI):
         parser.link_arguments("data.data_shape", "model.init_args.data_shape", apply_on="instantiate")
         parser.link_arguments("data.num_classes", "model.init_args.num_classes", apply_on="instantiate")
 
+    def _parse_ckpt_path(self) -> None:
+        """Lightning reads a ``--ckpt_path`` checkpoint's hyperparameters into the config, importing the classes
+        they name: lightgan first reads it weights-only and refuses names from outside lightgan and its plugins."""
+        subcommand = self.config.get("subcommand")
+        ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
+        if ckpt_path and Path(ckpt_path).is_file():
+            checkpoint = load_weights_only(ckpt_path, mmap=True)
+            check_named_classes(checkpoint.get("hyper_parameters") or {}, ckpt_path)
+        super()._parse_ckpt_path()
+
     def before_instantiate_classes(self) -> None:
         cfg = self.config[self.subcommand]
         # config.yaml records the command as given: re-running it starts a new version, not this one again
         self._config_as_given = cfg.clone()
+        if cfg.get("weights_only") is False:
+            raise ConfigError(
+                "--weights_only false: lightgan reads checkpoints weights-only (tensors and plain data), whoever "
+                "wrote them, and never unpickles them fully. Leave the option out."
+            )
+        if "weights_only" in cfg:
+            cfg.weights_only = True
         run_dir = self._resolve_run_dir(cfg)
         cfg.trainer.default_root_dir = str(run_dir)
         os.environ[RUN_DIR_ENV] = str(run_dir)
@@ -127,12 +146,7 @@ class LightGANCLI(LightningCLI):
         base = Path(explicit) if explicit else Path("runs") / self._run_name(cfg)
         ckpt = cfg.get("ckpt_path")
         if ckpt == "last":
-            found = find_last_checkpoint(base)
-            if found is None:
-                raise ConfigError(
-                    f"--ckpt_path last: no checkpoint to resume under {base} (looked for checkpoints/last.ckpt "
-                    "there and in its version_N folders). Start without --ckpt_path, or pass a checkpoint file."
-                )
+            found = _newest_readable_checkpoint(base)
             cfg.ckpt_path = str(found)
             rank_zero_info(f"lightgan: resuming from {found}")
             return run_dir_of_checkpoint(found) or base
@@ -142,7 +156,11 @@ class LightGANCLI(LightningCLI):
             return requeued
         if ckpt:
             if not Path(ckpt).is_file():
-                raise ConfigError(f"--ckpt_path {ckpt} does not exist.")
+                raise ConfigError(
+                    f"--ckpt_path {ckpt} does not exist. Runs keep theirs in runs/<name>/version_N/checkpoints/; "
+                    "--ckpt_path last takes the newest of the config's runs."
+                )
+            load_weights_only(ckpt, mmap=True)  # an unreadable or unsafe file stops here, in one line
             owner = run_dir_of_checkpoint(Path(ckpt))
             if owner is not None and not explicit:
                 return owner
@@ -207,6 +225,30 @@ class LightGANCLI(LightningCLI):
         if samples:
             lines.append(f"  latest samples:  {samples[-1]}")
         print("\n".join(lines), flush=True)
+
+
+def _newest_readable_checkpoint(base: Path) -> Path:
+    """What ``--ckpt_path last`` resumes from: the newest checkpoint of the run that reads, saying which it
+    passed over and why (a run killed while writing ``last.ckpt`` still has its step checkpoints)."""
+    candidates = checkpoint_candidates(base)
+    if not candidates:
+        raise ConfigError(
+            f"--ckpt_path last: no checkpoint to resume under {base} (looked for checkpoints/last.ckpt "
+            "there and in its version_N folders). Start without --ckpt_path, or pass a checkpoint file."
+        )
+    for path in candidates:
+        try:
+            load_weights_only(path, mmap=True)
+        except ConfigError as exc:
+            rank_zero_warn(f"lightgan: passing over {path.name}: {exc}")
+            continue
+        if path != candidates[0]:
+            rank_zero_warn(f"lightgan: --ckpt_path last resumes from {path.name}, the newest checkpoint that reads.")
+        return path
+    raise ConfigError(
+        f"--ckpt_path last: none of the {len(candidates)} checkpoints in {candidates[0].parent} can be read "
+        "(see the warnings above). Start without --ckpt_path, or pass a checkpoint file."
+    )
 
 
 def _registered_names() -> str:

@@ -67,6 +67,21 @@ def find_last_checkpoint(base: Path) -> Path | None:
     return None
 
 
+def checkpoint_candidates(base: Path) -> list[Path]:
+    """The checkpoints ``--ckpt_path last`` may resume from, best first: those of the run that holds the
+    newest ``last*.ckpt`` (or of the newest run that has any), newest first, ``last*`` first among equals."""
+    last = find_last_checkpoint(base)
+    if last is not None:
+        folder = last.parent
+    else:
+        folders = [base / "checkpoints", *(v / "checkpoints" for _, v in reversed(_versions(base)))]
+        folder = next((f for f in folders if any(f.glob("*.ckpt"))), None)
+        if folder is None:
+            return []
+    found = [path for path in folder.glob("*.ckpt") if path.is_file()]
+    return sorted(found, key=lambda path: (path.stat().st_mtime_ns, path.name.startswith("last")), reverse=True)
+
+
 def requeued_run_dir(base: Path) -> Path | None:
     """In a SLURM job that was requeued, the newest ``base/version_N`` holding Lightning's ``hpc_ckpt_*.ckpt``.
 

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from lightgan.compat import new_path
+from lightgan.core.safe_files import check_named_classes, import_named, load_weights_only
 from lightgan.errors import ConfigError
-from lightgan.registry import import_object
 
 if TYPE_CHECKING:
     from lightgan.core.module import GANModule
@@ -67,7 +67,8 @@ def migrate_checkpoint(checkpoint: dict[str, Any], cls: type[GANModule]) -> None
 def load_gan(path: str | Path, map_location: str | torch.device = "cpu") -> GANModule:
     """Rebuild the concrete variant recorded in the checkpoint and load its weights.
 
-    Checkpoints are pickles: load only files you trust.
+    The file is read weights-only, and the classes and functions it names are imported only from
+    lightgan and its plugins (``lightgan.core.safe_files``): loading a checkpoint runs no code from it.
     """
     from lightning.pytorch.core.saving import _load_state  # Lightning's loader, given the dict we migrated
 
@@ -76,16 +77,14 @@ def load_gan(path: str | Path, map_location: str | torch.device = "cpu") -> GANM
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"Checkpoint {path} does not exist. Runs keep theirs in runs/<name>/version_N/checkpoints/.")
-    try:
-        checkpoint = torch.load(path, map_location="cpu", mmap=True, weights_only=False)
-    except Exception as exc:  # a text file, a truncated download, ...: name the file, not the unpickler's insides
-        raise ConfigError(f"{path} is not a readable checkpoint ({type(exc).__name__}: {exc}).") from exc
+    checkpoint = load_weights_only(path, mmap=True)
     info = checkpoint.get(CHECKPOINT_KEY) if isinstance(checkpoint, dict) else None
     if not info:
         raise ConfigError(f"{path} was not written by a lightgan model (no 'lightgan' entry in the checkpoint).")
-    cls = import_object(new_path(info["class_path"]))
+    cls = import_named(new_path(str(info["class_path"])), "model class", path)
     if not (isinstance(cls, type) and issubclass(cls, GANModule)):
         raise ConfigError(f"{path} names {info['class_path']}, which is not a lightgan model.")
     migrate_checkpoint(checkpoint, cls)
+    check_named_classes(checkpoint.get("hyper_parameters") or {}, path)
     model = _load_state(cls, checkpoint)
     return model.to(map_location)

@@ -11,6 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from lightgan.errors import ConfigError
+
 Target = float | Tensor | None
 
 
@@ -131,7 +133,17 @@ def resolve_loss(loss: LossSpec) -> AdversarialLoss:
     from lightgan import registry
 
     if isinstance(loss, dict):
-        return registry.import_object(loss["class_path"])(**loss.get("init_args", {}))
+        return _loss_class(loss["class_path"])(**loss.get("init_args", {}))
     if "." in loss:
-        return registry.import_object(loss)()
+        return _loss_class(loss)()
     return registry.load("loss", loss)()
+
+
+def _loss_class(path: str) -> type[AdversarialLoss]:
+    """The class at ``path``, checked to be a loss before anything is called."""
+    from lightgan import registry
+
+    cls = registry.import_object(path)
+    if not (isinstance(cls, type) and issubclass(cls, AdversarialLoss)):
+        raise ConfigError(f"loss {path!r} is not an AdversarialLoss; name a registered loss or a loss class.")
+    return cls

@@ -26,6 +26,7 @@ from typing import Any, ClassVar, Literal
 
 import lightning as L
 import torch
+from lightning.fabric.plugins import TorchCheckpointIO
 from lightning.pytorch.cli import LRSchedulerCallable
 from lightning.pytorch.core.optimizer import LightningOptimizer
 from lightning.pytorch.strategies import DDPStrategy
@@ -33,6 +34,8 @@ from lightning.pytorch.utilities import rank_zero_info
 from torch import Tensor, nn
 
 from lightgan.core.checkpoint import CHECKPOINT_KEY, migrate_checkpoint
+from lightgan.core.checkpoint_io import AtomicCheckpointIO, remove_partial_files
+from lightgan.core.divergence import NaNGuard, NonFiniteLossError
 from lightgan.core.hooks import HookCaller
 from lightgan.core.losses import AdversarialLoss, loss_spec, resolve_loss
 from lightgan.core.players import (
@@ -44,9 +47,9 @@ from lightgan.core.players import (
     check_player_settings,
     check_players,
 )
+from lightgan.core.safe_files import import_named
 from lightgan.core.steps import ConditionalCritic, DiscriminatorStep, GeneratorInputs, GeneratorStep, Step
 from lightgan.errors import ConfigError
-from lightgan.registry import import_object
 
 Batch = dict[str, Any]
 
@@ -87,6 +90,10 @@ class GANModule(L.LightningModule):
             Variants build D for ``self.packed_shape``; the batch size must be divisible by m.
         player_settings: per-player optimizer settings that override the role's, e.g.
             ``{"d_a": {"lr": 1e-4}}``; keys ``lr``, ``betas``, ``weight_decay``, ``gradient_clip_val``.
+        divergence: what a non-finite loss does (the ``NaNGuard`` every run gets unless it lists
+            its own): ``stop`` the run naming the step and the loss, ``restore`` the newest
+            checkpoint and go on, or ``ignore`` it. Unless ``ignore``, a checkpoint of
+            non-finite weights is never written.
     """
 
     #: The generator takes class labels (cGAN-style); such variants need a labelled datamodule.
@@ -131,6 +138,7 @@ class GANModule(L.LightningModule):
         seed: int | None = None,
         pack: int = 1,
         player_settings: dict[str, dict[str, Any]] | None = None,
+        divergence: Literal["stop", "restore", "ignore"] = "stop",
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
@@ -150,6 +158,8 @@ class GANModule(L.LightningModule):
         if num_classes < 0:
             raise ConfigError(f"num_classes must be >= 0, got {num_classes!r}.")
         _check_pack(type(self), pack)
+        if divergence not in ("stop", "restore", "ignore"):
+            raise ConfigError(f"model.init_args.divergence must be stop, restore or ignore, got {divergence!r}.")
         self._player_settings = check_player_settings(player_settings)
         resolved_loss = resolve_loss(loss)
         loss = loss_spec(loss)  # hparams stay plain data: checkpoints then load with weights_only=True
@@ -474,7 +484,8 @@ class GANModule(L.LightningModule):
         """
         change = {"function": function, "kwargs": kwargs}
         if change not in self._structure_changes:
-            import_object(function)(self, **kwargs)
+            source = f"{type(self).__name__}'s recorded changes"
+            import_named(function, "network change", source, functions=True)(self, **kwargs)
             self._structure_changes.append(change)
 
     # ------------------------------------------------------------------ building one update
@@ -720,10 +731,26 @@ class GANModule(L.LightningModule):
                 f"{batch_size}. Set the batch size to a multiple of {self.pack}."
             )
         strategy = self.trainer.strategy
+        if type(strategy.checkpoint_io) is TorchCheckpointIO:  # Lightning's default: not atomic across file systems
+            strategy.checkpoint_io = AtomicCheckpointIO()
+        for checkpoint in self.trainer.checkpoint_callbacks:
+            if checkpoint.dirpath and self.trainer.is_global_zero:
+                remove_partial_files(checkpoint.dirpath)
         if isinstance(strategy, DDPStrategy) and not strategy._ddp_kwargs.get("find_unused_parameters"):
             # all players live in one module and each update trains only one of them
             strategy._ddp_kwargs["find_unused_parameters"] = True
             rank_zero_info("lightgan: DDP set to find unused parameters (players are updated in turn).")
+
+    def configure_callbacks(self) -> list[L.Callback]:
+        """The callbacks every run of the module has: ``NaNGuard`` (per ``divergence``) unless the trainer has one.
+
+        Variants add the tricks they always use: ``[*super().configure_callbacks(), WeightClipping(...)]``.
+        """
+        action = self.hparams.get("divergence", "stop")
+        configured = self._trainer.callbacks if self._trainer is not None else []
+        if action == "ignore" or any(isinstance(callback, NaNGuard) for callback in configured):
+            return []
+        return [NaNGuard(action=action)]
 
     def on_fit_start(self) -> None:
         own = {type(callback) for callback in self.configure_callbacks() or []}
@@ -771,6 +798,9 @@ class GANModule(L.LightningModule):
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         from lightgan import __version__
 
+        if self.hparams.get("divergence", "stop") != "ignore":
+            _refuse_non_finite(checkpoint.get("state_dict", {}), self.global_step)
+
         state = self.noise_rng.get_state()
         if self.trainer.world_size > 1:  # every rank draws its own noise; keep all of them
             gathered = self.all_gather(state.to(self.device)).cpu()
@@ -806,6 +836,23 @@ class GANModule(L.LightningModule):
         if rank < len(states):
             self._noise_rng_pending_state = states[rank]
             self._noise_rng = None
+
+
+def _refuse_non_finite(weights: dict[str, Tensor], step: int) -> None:
+    """A checkpoint of non-finite weights would replace the last good one: stop before it is written."""
+    bad = sorted(
+        {
+            name.split(".")[0]
+            for name, value in weights.items()
+            if value.is_floating_point() and not torch.isfinite(value).all()
+        }
+    )
+    if bad:
+        raise NonFiniteLossError(
+            f"The weights of {', '.join(bad)} are not finite at generator step {step}: no checkpoint is written, "
+            "the last one written holds finite weights. Lower the learning rates or add a gradient penalty "
+            "(R1Penalty, GradientPenalty); model.init_args.divergence: restore rolls back and goes on."
+        )
 
 
 def _no_conditions(module: GANModule, conditions: dict[str, Tensor]) -> None:

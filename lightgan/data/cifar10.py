@@ -1,35 +1,54 @@
-"""CIFAR-10 from its python pickle batches, loaded once into memory."""
+"""CIFAR-10 from its python pickle batches (read without running code from them), loaded once into memory."""
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+import numpy as np
 import torch
 import torchvision
 
 from lightgan.data.base import GANDataModule, InMemoryDataset
 from lightgan.data.images import resize_uint8
-from lightgan.errors import DatasetNotFoundError
+from lightgan.errors import DatasetError, DatasetNotFoundError
 
 HOMEPAGE = "https://www.cs.toronto.edu/~kriz/cifar.html (file cifar-10-python.tar.gz)"
-CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 _BATCH_FILES = (*(f"data_batch_{i}" for i in range(1, 6)), "test_batch")
 
 
-class _CIFAR10Batches(torchvision.datasets.CIFAR10):
-    """torchvision's reader of the pickle batches, checking that files exist rather than their md5.
+class _ArrayUnpickler(pickle.Unpickler):
+    """Reads what a CIFAR-10 batch holds (dicts, lists, bytes, numbers and numpy arrays) and refuses any
+    other object: a pickle can name any function to call, and a downloaded file should not choose one."""
 
-    A download through torchvision is md5-verified already; skipping the check here lets a
-    manually copied dataset (or a test's small fabricated one) load through the same code.
-    """
+    ALLOWED: ClassVar[set[tuple[str, str]]] = {
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+    }
 
-    def _check_integrity(self) -> bool:
-        return all((Path(self.root) / self.base_folder / name).is_file() for name in _BATCH_FILES)
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"{module}.{name}")
+        return super().find_class(module, name)
 
-    def _load_meta(self) -> None:
-        self.classes = list(CLASS_NAMES)
-        self.class_to_idx = {name: i for i, name in enumerate(self.classes)}
+
+def read_batch(path: Path) -> tuple[np.ndarray, list[int]]:
+    """One python-format CIFAR-10 batch: (N, 32, 32, 3) uint8 images and their labels."""
+    try:
+        with path.open("rb") as file:
+            batch = _ArrayUnpickler(file, encoding="latin1").load()
+    except pickle.UnpicklingError as exc:
+        raise DatasetError(
+            f"{path} holds objects a CIFAR-10 batch does not ({exc}); lightgan does not open it. "
+            f"Get the dataset from {HOMEPAGE}."
+        ) from None
+    except Exception as exc:
+        raise DatasetError(f"{path} is not a readable CIFAR-10 batch ({type(exc).__name__}: {exc}).") from None
+    images = np.asarray(batch["data"], dtype=np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+    return images, list(batch.get("labels", batch.get("fine_labels", [])))
 
 
 class CIFAR10(GANDataModule):
@@ -72,9 +91,10 @@ class CIFAR10(GANDataModule):
             ) from exc
 
     def _split(self, train: bool) -> InMemoryDataset:
-        dataset = _CIFAR10Batches(str(self.root), train=train, download=False)
-        images = torch.from_numpy(dataset.data).permute(0, 3, 1, 2)
-        labels = torch.tensor(dataset.targets, dtype=torch.long)
+        names = _BATCH_FILES[:-1] if train else _BATCH_FILES[-1:]
+        batches = [read_batch(self.batches_folder / name) for name in names]
+        images = torch.from_numpy(np.concatenate([images for images, _ in batches])).permute(0, 3, 1, 2)
+        labels = torch.tensor([label for _, batch_labels in batches for label in batch_labels], dtype=torch.long)
         if train and self.train_subset:
             images, labels = images[: self.train_subset], labels[: self.train_subset]
         return InMemoryDataset(resize_uint8(images, self.image_size).contiguous(), labels)

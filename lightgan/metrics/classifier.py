@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from lightgan.core.safe_files import load_weights_only
 from lightgan.data.base import GANDataModule
 from lightgan.errors import ConfigError
 
@@ -149,10 +150,7 @@ def save_classifier(classifier: DomainClassifier, path: str | Path, **info: Any)
 def load_classifier(path: str | Path) -> tuple[DomainClassifier, dict[str, Any]]:
     """Rebuild a classifier written by :func:`save_classifier`; returns it (eval mode) and its info."""
     path = Path(path)
-    try:
-        saved = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise ConfigError(f"{path} is not a classifier file written by `lightgan train-classifier` ({exc}).") from exc
+    saved = load_weights_only(path, "classifier file")
     if not isinstance(saved, dict) or saved.get("format") != FILE_FORMAT:
         raise ConfigError(f"{path} is not a classifier file written by `lightgan train-classifier`.")
     shape, classes = tuple(saved["data_shape"]), saved["num_classes"]

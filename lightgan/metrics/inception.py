@@ -11,10 +11,12 @@ from __future__ import annotations
 import concurrent.futures
 import socket
 from pathlib import Path
+from unittest.mock import patch
 
 import torch
 from torch import Tensor
 
+from lightgan.core.safe_files import load_weights_only
 from lightgan.errors import ConfigError
 from lightgan.metrics.features import FeatureExtractor
 
@@ -88,15 +90,19 @@ class InceptionFeatures(FeatureExtractor):
                 f"Inception features need 1- or 3-channel images, but the data has shape {tuple(data_shape)}. "
                 "Use features raw (low-dimensional data) or domain:PATH (a classifier trained on the data)."
             )
-        from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
+        from torch_fidelity import feature_extractor_inceptionv3 as inception_module
 
         self.weights = resolve_weights(weights)
-        self.net = FeatureExtractorInceptionV3(
-            "inception-v3-compat",
-            [str(POOL_FEATURES), "logits_unbiased"],
-            feature_extractor_weights_path=str(self.weights) if self.weights else None,
-        )
-        self.weights = self.weights or cached_weights_path()
+        if self.weights is None:  # downloaded into torch's cache, then read like any other file
+            self.weights = cached_weights_path()
+            self.weights.parent.mkdir(parents=True, exist_ok=True)
+            torch.hub.download_url_to_file(WEIGHTS_URL, str(self.weights))
+        state = load_weights_only(self.weights, "Inception weights file")
+        # torch-fidelity reads a weights file with full unpickling; it gets the tensors read here instead
+        with patch.object(inception_module, "load_state_dict_from_url", lambda *args, **kwargs: state):
+            self.net = inception_module.FeatureExtractorInceptionV3(
+                "inception-v3-compat", [str(POOL_FEATURES), "logits_unbiased"]
+            )
         self.num_features, self.num_logits = POOL_FEATURES, LOGITS
 
     def describe(self) -> str:

@@ -100,7 +100,10 @@ class BiGAN(GANModule):
         return {**super().evaluation_metrics(batch), "reconstruction_error": error}
 
     def configure_callbacks(self) -> list[L.Callback]:
-        return [Reconstructions(num_images=self.num_reconstructions, log_key="bigan/reconstructions")]
+        return [
+            *super().configure_callbacks(),
+            Reconstructions(num_images=self.num_reconstructions, log_key="bigan/reconstructions"),
+        ]
 
 
 class ALI(BiGAN):

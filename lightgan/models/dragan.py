@@ -47,4 +47,7 @@ class DRAGAN(BackboneGAN):
         self.penalty_weight, self.perturb_scale = penalty_weight, perturb_scale
 
     def configure_callbacks(self) -> list[L.Callback]:
-        return [DRAGANPenalty(weight=self.penalty_weight, perturb_scale=self.perturb_scale)]
+        return [
+            *super().configure_callbacks(),
+            DRAGANPenalty(weight=self.penalty_weight, perturb_scale=self.perturb_scale),
+        ]

@@ -175,4 +175,4 @@ class InfoGAN(GANModule):
         return self.traversal_latents(), self.traversal_steps if self.continuous_codes else 1
 
     def configure_callbacks(self) -> list[L.Callback]:
-        return [LatentTraversal(log_key="infogan/traversal")]
+        return [*super().configure_callbacks(), LatentTraversal(log_key="infogan/traversal")]

@@ -40,4 +40,7 @@ class SNGAN(BackboneGAN):
         self.n_power_iterations = n_power_iterations
 
     def configure_callbacks(self) -> list[L.Callback]:
-        return [SpectralNorm(networks=("discriminator",), n_power_iterations=self.n_power_iterations)]
+        return [
+            *super().configure_callbacks(),
+            SpectralNorm(networks=("discriminator",), n_power_iterations=self.n_power_iterations),
+        ]

@@ -62,7 +62,7 @@ class WGAN(BackboneGAN):
         self.clip_value = clip_value
 
     def configure_callbacks(self) -> list[L.Callback]:
-        return [WeightClipping(self.clip_value)]
+        return [*super().configure_callbacks(), WeightClipping(self.clip_value)]
 
     def setup(self, stage: str) -> None:
         super().setup(stage)
@@ -109,7 +109,7 @@ class WGANGP(BackboneGAN):
         self.gp_weight = gp_weight
 
     def configure_callbacks(self) -> list[L.Callback]:
-        return [GradientPenalty(weight=self.gp_weight)]
+        return [*super().configure_callbacks(), GradientPenalty(weight=self.gp_weight)]
 
     def discriminator_loss(self, step: DiscriminatorStep) -> Tensor:
         loss = super().discriminator_loss(step)

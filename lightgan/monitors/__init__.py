@@ -1,8 +1,8 @@
 """Monitors: callbacks that watch training without changing it: pictures, health checks, quality scores."""
 
+from lightgan.core.divergence import NaNGuard, NonFiniteLossError
 from lightgan.monitors.interpolation import LatentInterpolation
 from lightgan.monitors.mode_collapse import ModeCollapseAlarm
-from lightgan.monitors.nan_guard import NaNGuard, NonFiniteLossError
 from lightgan.monitors.overfitting import DiscriminatorOverfitting
 from lightgan.monitors.progress_gif import ProgressGIF
 from lightgan.monitors.quality import QualityMetrics

@@ -1,4 +1,4 @@
-"""NaN/Inf guard: stop (or step back) the moment a loss stops being a number.
+"""The divergence guard: stop (or step back) the moment a loss stops being a number.
 
 A single non-finite loss turns every weight into NaN at the next optimizer step, and training
 then continues on garbage, writing it into checkpoints. The guard looks at the final loss of
@@ -8,7 +8,7 @@ every D and G update (after all tricks have added their terms), before the optim
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import lightning as L
 import torch
@@ -16,8 +16,11 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.utilities import rank_zero_warn
 
 from lightgan.core.hooks import DiscriminatorStep, GANCallback, GeneratorStep
-from lightgan.core.module import GANModule
+from lightgan.core.safe_files import load_weights_only
 from lightgan.errors import ConfigError, LightGANError
+
+if TYPE_CHECKING:
+    from lightgan.core.module import GANModule
 
 
 class NonFiniteLossError(LightGANError):
@@ -62,7 +65,7 @@ class NaNGuard(GANCallback):
             hint = "" if self.action == "stop" else f" (gave up after {self.restores} restores)"
             raise NonFiniteLossError(
                 f"{message}{hint}. Lower the learning rates, add a gradient penalty (R1Penalty, GradientPenalty) "
-                "or use NaNGuard(action=restore) to go back to the last checkpoint."
+                "or go back to the last checkpoint and on: model.init_args.divergence: restore."
             )
         path = self._newest_checkpoint(trainer)
         if path is None:
@@ -93,7 +96,7 @@ class NaNGuard(GANCallback):
 
     @staticmethod
     def _restore(trainer: L.Trainer, pl_module: GANModule, path: Path) -> None:
-        checkpoint = torch.load(path, map_location=pl_module.device, weights_only=False)
+        checkpoint = load_weights_only(path, map_location=pl_module.device)
         pl_module.load_state_dict(checkpoint["state_dict"])
         for opt, state in zip(trainer.optimizers, checkpoint["optimizer_states"], strict=True):
             opt.load_state_dict(state)
