@@ -41,7 +41,7 @@ def load_weights_only(path: str | Path, what: str = "checkpoint", **kwargs: Any)
             f"and plain data, so it does not open this {what}."
         ) from None
     except Exception as exc:  # truncated, not a torch file at all, ...: name the file, not the unpickler's insides
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        detail = str(exc).strip().splitlines()[0].split(". ")[0] if str(exc).strip() else type(exc).__name__
         raise ConfigError(f"{path} is not a readable {what} ({type(exc).__name__}: {detail}).") from None
 
 
