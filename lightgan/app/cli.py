@@ -8,6 +8,7 @@ files are imported through the registry, so their short names resolve; the datam
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import logging
 import os
@@ -27,11 +28,14 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveCon
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 
 from lightgan import __version__, registry
+from lightgan.app.config_files import read_config_file
 from lightgan.app.run_dir import (
     RUN_DIR_ENV,
     checkpoint_candidates,
+    claim_run_dir,
     find_last_checkpoint,
     inherited_run_dir,
+    launcher_rank,
     next_version_dir,
     previous_wandb_run_id,
     requeued_run_dir,
@@ -50,7 +54,10 @@ LIGHTNING_COMMANDS = {
 }
 #: lightgan's own commands: name -> (module with ``main(argv)``, one-line help).
 OWN_COMMANDS = {
-    "sample": ("lightgan.app.commands.sample", "draw samples from a checkpoint into a PNG grid or a .pt tensor"),
+    "sample": (
+        "lightgan.app.commands.sample",
+        "draw samples from a checkpoint into a picture, a .pt tensor or a folder of images",
+    ),
     "evaluate": ("lightgan.app.commands.evaluate", "score a checkpoint: FID/KID/IS/precision-recall, mode coverage"),
     "train-classifier": ("lightgan.app.commands.train_classifier", "train the classifier behind domain features"),
     "plugins": ("lightgan.app.commands.plugins", "list registered models, datamodules, callbacks and losses"),
@@ -164,7 +171,9 @@ class LightGANCLI(LightningCLI):
             owner = run_dir_of_checkpoint(Path(ckpt))
             if owner is not None and not explicit:
                 return owner
-        return base if explicit else next_version_dir(base)
+        if not explicit:
+            return next_version_dir(base)
+        return claim_run_dir(base) if self.subcommand == "fit" and not ckpt and launcher_rank() == 0 else base
 
     @staticmethod
     def _place_logger(cfg: Any, run_dir: Path, *, resuming: bool) -> None:
@@ -304,9 +313,7 @@ def _named_components(argv: Sequence[str]) -> list[tuple[str, str]]:
     """``(kind, name)`` of the model, datamodule and callbacks chosen on the command line or in config files."""
     chosen: list[tuple[str, str]] = []
     for path in _config_paths(argv):
-        if not path.is_file():
-            continue
-        content = yaml.safe_load(path.read_text()) or {}
+        content = read_config_file(path)  # a missing or malformed file stops here, naming it
         for key, kind in _COMPONENT_KEYS.items():
             value: Any = content
             for part in key.split("."):
@@ -375,8 +382,15 @@ def run_lightning(argv: list[str], from_sys_argv: bool = False) -> LightGANCLI:
     _check_names(argv)
     _preload(argv)
     names = _registered_names()
+    # no abbreviations (a misspelled --trainer.max_epoch must not set max_epochs), errors raised, not printed
+    # under 50 lines of usage: main() prints them in one line
+    strict = {"exit_on_error": False, "allow_abbrev": False}
     parser_kwargs = {
-        name: {"description": f"lightgan {name}: {text}.\n\n{names}", "formatter_class": _KeepLinesFormatter}
+        name: {
+            "description": f"lightgan {name}: {text}.\n\n{names}",
+            "formatter_class": _KeepLinesFormatter,
+            **strict,
+        }
         for name, text in LIGHTNING_COMMANDS.items()
     }
     return LightGANCLI(
@@ -389,7 +403,7 @@ def run_lightning(argv: list[str], from_sys_argv: bool = False) -> LightGANCLI:
         trainer_defaults={
             "logger": {"class_path": "lightgan.app.loggers.WandbAutoModeLogger", "init_args": {"project": "lightgan"}},
         },
-        parser_kwargs={**parser_kwargs, "env_prefix": "LIGHTGAN"},
+        parser_kwargs={**parser_kwargs, "env_prefix": "LIGHTGAN", **strict},
         auto_configure_optimizers=False,
         args=None if from_sys_argv else argv,
     )
@@ -414,11 +428,41 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise ConfigError(f"unknown command {command!r}. Commands: {known}. See `lightgan --help`.")
     except Exception as exc:
         user_error = _find_user_error(exc)
-        if user_error is None:
+        if user_error is not None:
+            print(f"lightgan: error: {user_error}", file=sys.stderr)
+            return 2
+        parse_error = _find_parse_error(exc)
+        if parse_error is None:
             raise
-        print(f"lightgan: error: {user_error}", file=sys.stderr)
+        command = args[0] if args else "fit"
+        print(f"lightgan: error: {_explain(parse_error)} (see `lightgan {command} --help`)", file=sys.stderr)
         return 2
     return 0
+
+
+def _explain(error: argparse.ArgumentError) -> str:
+    """jsonargparse's message in one line; an unknown option of a component is named as the user wrote it."""
+    text = " ".join(line.strip() for line in str(error).splitlines() if line.strip())
+    unknown = re.search(r"NestedArg\(key='([^']+)', val=(.+?)\)", text)
+    owner = re.search(r'Parser key "([\w.]+)"', text)
+    component = re.search(r"given class_path '[\w.]*?(\w+)'", text)
+    if unknown and owner and component:
+        (key, value), name = unknown.groups(), component.group(1)
+        return (
+            f"{owner.group(1)}.init_args.{key} is not an option of {name} (given {value}); "
+            f"`lightgan fit --{owner.group(1)} {name} --print_config` shows its options"
+        )
+    return text
+
+
+def _find_parse_error(exc: BaseException) -> argparse.ArgumentError | None:
+    """The command-line or config error behind ``exc`` (raised, not printed with the usage, see run_lightning)."""
+    current: BaseException | None = exc
+    while current is not None:
+        if isinstance(current, argparse.ArgumentError):
+            return current
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def _find_user_error(exc: BaseException) -> LightGANError | None:

@@ -13,6 +13,8 @@ from pathlib import Path
 #: Handed from the launching process to DDP worker processes, which re-run the same command.
 RUN_DIR_ENV = "LIGHTGAN_RUN_DIR"
 _VERSION = re.compile(r"^version_(\d+)$")
+#: The file that marks a folder as claimed by a run (see ``claim_run_dir``).
+RUN_MARKER = ".lightgan-run"
 
 
 def _versions(base: Path) -> list[tuple[int, Path]]:
@@ -22,7 +24,7 @@ def _versions(base: Path) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-def _launcher_rank() -> int:
+def launcher_rank() -> int:
     """This process's global rank when a launcher (torchrun, srun, mpirun) started every process."""
     for name in ("RANK", "SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK"):
         if os.environ.get(name, "").isdigit():
@@ -38,7 +40,7 @@ def next_version_dir(base: Path) -> Path:
     """
     versions = _versions(base)
     number = versions[-1][0] + 1 if versions else 0
-    if _launcher_rank() != 0:
+    if launcher_rank() != 0:
         return base / f"version_{number}"
     base.mkdir(parents=True, exist_ok=True)
     while True:
@@ -47,6 +49,24 @@ def next_version_dir(base: Path) -> Path:
             return base / f"version_{number}"
         except FileExistsError:
             number += 1
+
+
+def claim_run_dir(folder: Path) -> Path:
+    """Claims a folder given as ``trainer.default_root_dir`` for a new run, atomically, so that two runs given
+    the same folder, or a new run given a finished run's folder, cannot overwrite each other's files."""
+    from lightgan.errors import ConfigError
+
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        if (folder / "config.yaml").exists():
+            raise FileExistsError
+        os.close(os.open(folder / RUN_MARKER, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        raise ConfigError(
+            f"trainer.default_root_dir {folder} already holds a run: continue it with --ckpt_path last, or give "
+            "this run a folder of its own (without default_root_dir each run gets runs/<config>/version_N)."
+        ) from None
+    return folder
 
 
 def _newest_last_checkpoint(checkpoints: Path) -> Path | None:

@@ -44,6 +44,7 @@ from lightgan.core.players import (
     ROLES,
     Player,
     Role,
+    check_betas,
     check_player_settings,
     check_players,
 )
@@ -153,6 +154,8 @@ class GANModule(L.LightningModule):
             )
         _check_positive("lr_g", lr_g, "2e-4")
         _check_positive("lr_d", lr_d, "2e-4")
+        check_betas("model.init_args.betas_g", betas_g)
+        check_betas("model.init_args.betas_d", betas_d)
         if not data_shape or any(int(s) <= 0 for s in data_shape):
             raise ConfigError(f"data_shape must be a non-empty tuple of positive sizes, got {data_shape!r}.")
         if num_classes < 0:

@@ -60,8 +60,20 @@ def check_player_settings(settings: Mapping[str, Mapping[str, Any]] | None) -> d
         lr = values.get("lr")
         if lr is not None and not lr > 0:
             raise ConfigError(f"model.init_args.player_settings.{name}.lr must be positive, got {lr!r}.")
+        if values.get("betas") is not None:
+            check_betas(f"model.init_args.player_settings.{name}.betas", values["betas"])
         checked[str(name)] = dict(values)
     return checked
+
+
+def check_betas(key: str, betas: Any) -> None:
+    """Adam's betas: two numbers in [0, 1), named with the key that set them."""
+    values = list(betas) if isinstance(betas, list | tuple) else [betas]
+    if len(values) != 2 or not all(isinstance(b, int | float) and 0 <= b < 1 for b in values):
+        raise ConfigError(
+            f"{key} must be two numbers in [0, 1) (Adam's decay rates), got {betas!r}. The usual choices are "
+            "[0.5, 0.999] and, for WGAN-GP, [0.0, 0.9]."
+        )
 
 
 def check_players(owner: str, players: list[Player], settings: Mapping[str, Any]) -> None:

@@ -19,7 +19,14 @@ import torch
 
 from lightgan.data.base import GANDataModule
 from lightgan.errors import ConfigError
-from lightgan.metrics.features import ClassifierFeatures, Extracted, FeatureExtractor, build_extractor, extract
+from lightgan.metrics.features import (
+    ClassifierFeatures,
+    Extracted,
+    FeatureExtractor,
+    build_extractor,
+    check_feature_spec,
+    extract,
+)
 from lightgan.metrics.image_metrics import UnreliableScoreWarning, fid, inception_score, kid
 from lightgan.metrics.mode_coverage import class_coverage, mixture_coverage
 from lightgan.metrics.precision_recall import precision_recall
@@ -135,6 +142,7 @@ class Evaluator:
         self.split, self.batch_size, self.device, self.seed, self.progress = split, batch_size, device, seed, progress
         self.kid_subsets, self.kid_subset_size, self.pr_k = kid_subsets, kid_subset_size, pr_k
         self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
+        check_feature_spec(features)  # also when no metric asked needs features: a typo is still a typo
         self.extractor: FeatureExtractor | None = None
         if any(m in FEATURE_METRICS for m in self.metrics):
             self.extractor = build_extractor(features, shape)

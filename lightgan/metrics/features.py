@@ -89,8 +89,16 @@ class ClassifierFeatures(FeatureExtractor):
         return features, self.classifier.head(features)
 
 
+def check_feature_spec(spec: str) -> None:
+    """A features spec names a known kind (and a file where the kind needs one), or a ConfigError says which."""
+    kind, _, arg = spec.partition(":")
+    if kind not in ("auto", "raw", "inception", "domain") or ((kind == "domain") != bool(arg) and kind != "inception"):
+        raise ConfigError(f"Unknown features {spec!r}: use {FEATURE_SPECS}.")
+
+
 def build_extractor(spec: str, data_shape: tuple[int, ...]) -> FeatureExtractor:
     """The extractor a spec names; ``auto`` is Inception for images and raw samples for vectors."""
+    check_feature_spec(spec)
     kind, _, arg = spec.partition(":")
     if kind == "auto":
         kind = "inception" if len(data_shape) == 3 else "raw"
@@ -100,18 +108,11 @@ def build_extractor(spec: str, data_shape: tuple[int, ...]) -> FeatureExtractor:
         from lightgan.metrics.inception import InceptionFeatures
 
         return InceptionFeatures(data_shape, weights=arg or None)
-    if kind == "domain":
-        if not arg:
-            raise ConfigError(
-                "features 'domain' needs the classifier file: domain:PATH (make one with `lightgan train-classifier`)."
-            )
-        if not Path(arg).is_file():
-            raise ConfigError(
-                f"Classifier {arg} does not exist. "
-                f"Train one with `lightgan train-classifier --config X.yaml --out {arg}`."
-            )
-        return ClassifierFeatures(arg)
-    raise ConfigError(f"Unknown features {spec!r}: use {FEATURE_SPECS}.")
+    if not Path(arg).is_file():
+        raise ConfigError(
+            f"Classifier {arg} does not exist. Train one with `lightgan train-classifier --config X.yaml --out {arg}`."
+        )
+    return ClassifierFeatures(arg)
 
 
 @dataclass

@@ -56,8 +56,8 @@ class WGAN(BackboneGAN):
         super().__init__(loss=loss, n_critic=n_critic, optimizer=optimizer, lr_g=lr_g, lr_d=lr_d, **kwargs)
         if self.loss.expects_logits:
             raise ConfigError(
-                f"WGAN needs a critic without sigmoid, but loss {self.loss!r} reads D's output as a probability "
-                "logit (sigmoid and log). Set model.init_args.loss: wasserstein."
+                f"WGAN needs a critic without sigmoid, but model.init_args.loss: {loss} ({self.loss!r}) reads D's "
+                "output as a probability logit (sigmoid and log). Set model.init_args.loss: wasserstein."
             )
         self.clip_value = clip_value
 

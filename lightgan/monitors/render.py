@@ -13,9 +13,11 @@ from torch import Tensor
 from torchvision.utils import make_grid
 
 
-def image_grid(images: Tensor, nrow: int = 8) -> np.ndarray:
+def image_grid(images: Tensor, nrow: int = 8, padding: int = 2) -> np.ndarray:
     """(N, C, H, W) images in [-1, 1] -> one HxWx3 uint8 grid."""
-    grid = make_grid(images.detach().float().cpu().clamp(-1, 1), nrow=nrow, normalize=True, value_range=(-1, 1))
+    grid = make_grid(
+        images.detach().float().cpu().clamp(-1, 1), nrow=nrow, padding=padding, normalize=True, value_range=(-1, 1)
+    )
     return (grid.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
 
 

@@ -14,9 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from lightgan import registry
+from lightgan.app.config_files import read_config_file
 from lightgan.errors import ConfigError
 
 os.environ.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")
@@ -26,10 +25,7 @@ def data_section(config_paths: Sequence[str | Path]) -> dict[str, Any]:
     """The ``data`` entry of the given config files, the last one that has it winning."""
     section: dict[str, Any] | None = None
     for path in map(Path, config_paths):
-        if not path.is_file():
-            raise ConfigError(f"Config file {path} does not exist.")
-        content = yaml.safe_load(path.read_text()) or {}
-        value = content.get("data") if isinstance(content, dict) else None
+        value = read_config_file(path).get("data")
         if isinstance(value, str):
             value = {"class_path": value}
         if isinstance(value, dict):

@@ -15,6 +15,7 @@ from lightgan.app.commands.data_config import (
     training_configs,
 )
 from lightgan.app.commands.device import DEVICE_HELP, resolve_device
+from lightgan.app.commands.parser import CommandParser
 from lightgan.core.checkpoint import load_gan
 from lightgan.errors import ConfigError
 from lightgan.metrics.evaluator import METRICS, Evaluator
@@ -23,7 +24,7 @@ from lightgan.metrics.report import format_table, report_dict, write_json
 
 
 def build_parser(prog: str = "lightgan evaluate") -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog=prog,
         description="Score a trained generator: FID/KID/IS/precision-recall in a chosen feature space, mode "
         "coverage for 2-D mixtures, class coverage for labelled data, each next to the real-vs-real floor "

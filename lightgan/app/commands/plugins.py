@@ -11,6 +11,7 @@ import argparse
 from dataclasses import dataclass
 
 from lightgan import registry
+from lightgan.app.commands.parser import CommandParser
 from lightgan.errors import LightGANError
 
 COLUMNS = ("kind", "name", "class path", "distribution", "version", "status")
@@ -68,7 +69,7 @@ def _print_rich(rows: list[Row]) -> None:
 
 
 def build_parser(prog: str = "lightgan plugins") -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog=prog,
         description="List every registered model, datamodule, callback and loss (lightgan's own and plugins'), "
         "the distribution and version that registers it, and whether it loads.",

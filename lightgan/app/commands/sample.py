@@ -8,6 +8,8 @@ and the grid shows each input row above its output row.
 from __future__ import annotations
 
 import argparse
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +22,16 @@ from lightgan.app.commands.data_config import (
     training_configs,
 )
 from lightgan.app.commands.device import DEVICE_HELP, resolve_device
+from lightgan.app.commands.parser import CommandParser
 from lightgan.core.checkpoint import load_gan
 from lightgan.errors import ConfigError
-from lightgan.monitors.render import render_samples, save_png
+from lightgan.monitors.render import image_grid, render_samples, save_png
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
 def build_parser(prog: str = "lightgan sample") -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog=prog,
         description="Generate samples from a checkpoint. A .png/.jpg output is a grid (a scatter plot for "
         "2-D data); a .pt output is the raw tensor in data space ([-1, 1] for images). Models that take data "
@@ -37,7 +40,11 @@ def build_parser(prog: str = "lightgan sample") -> argparse.ArgumentParser:
     )
     parser.add_argument("--ckpt", required=True, help="checkpoint written by lightgan fit")
     parser.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
-    parser.add_argument("--out", default="samples.png", help="output file: .png/.jpg grid or .pt tensor")
+    parser.add_argument(
+        "--out",
+        default="samples.png",
+        help="output: a .png/.jpg grid, a .pt tensor, or a folder (DIR/) of one PNG per sample",
+    )
     parser.add_argument("--seed", type=int, default=0, help="noise seed; the same seed gives the same output")
     labels = parser.add_mutually_exclusive_group()
     labels.add_argument("--label", type=int, help="class for every sample (conditional models)")
@@ -73,28 +80,80 @@ def _labels(args: argparse.Namespace, num_classes: int, conditional: bool) -> to
 
 #: Samples generated per forward pass: any --n fits in memory (the output depends on it only by float rounding).
 CHUNK = 256
+#: A picture of more samples than this is too large to look at (and to hold): .pt or a folder take any number.
+MAX_PICTURED = 10_000
+#: JPEG cannot store an image wider or taller than this.
+JPEG_MAX_SIDE = 65_535
 
 
 @torch.no_grad()
-def generate(
+def generated_chunks(
     model: Any,
     n: int,
     labels: torch.Tensor | None,
     rng: torch.Generator,
     use_ema: bool,
     conditions: dict[str, torch.Tensor] | None = None,
-) -> torch.Tensor:
-    """``model.sample(n, labels, generator=rng, **conditions)``, computed ``CHUNK`` samples at a time."""
+) -> Iterator[torch.Tensor]:
+    """``model.sample(n, labels, generator=rng, **conditions)``, ``CHUNK`` samples at a time, on the CPU."""
     z, labels = model.sample_inputs(n, labels, generator=rng)
-    parts = []
     for start in range(0, n, CHUNK):
         part = slice(start, start + CHUNK)
         inputs = {key: value[part] for key, value in (conditions or {}).items()}
         chunk_z = z[part] if z is not None else None
         chunk_labels = labels[part] if labels is not None else None
         count = min(CHUNK, n - start)
-        parts.append(model.sample(count, labels=chunk_labels, z=chunk_z, use_ema=use_ema, **inputs).cpu())
-    return torch.cat(parts)
+        yield model.sample(count, labels=chunk_labels, z=chunk_z, use_ema=use_ema, **inputs).cpu()
+
+
+def output_kind(out: str) -> str:
+    """``folder`` (a trailing slash or an existing folder: one image file per sample), ``pt`` or ``picture``."""
+    path = Path(out)
+    if out.endswith(("/", os.sep)) or path.is_dir():
+        return "folder"
+    if path.suffix.lower() == ".pt":
+        return "pt"
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        return "picture"
+    raise ConfigError(f"--out {out} must end in .png, .jpg or .pt, or be a folder (with a trailing /).")
+
+
+def check_writable(out: Path, kind: str) -> None:
+    """Say now, in one line, when the output cannot be written (a file in the way, a read-only folder)."""
+    folder = out if kind == "folder" else out.parent
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    if not existing.is_dir():
+        raise ConfigError(f"--out {out} cannot be written: {existing} is a file, not a folder.")
+    if not os.access(existing, os.W_OK):
+        raise ConfigError(f"--out {out} cannot be written: {existing} is not writable.")
+
+
+def check_picture_size(n: int, nrow: int, shape: tuple[int, ...], out: Path, input_rows: int) -> None:
+    """A grid too large to look at or to store as JPEG stops before anything is generated."""
+    if n > MAX_PICTURED:
+        raise ConfigError(
+            f"--n {n} samples make a picture too large to look at (more than {MAX_PICTURED:,}): write a tensor "
+            f"(--out {out.with_suffix('.pt')}) or one image per sample (--out {out.with_suffix('')}/)."
+        )
+    if len(shape) != 3 or out.suffix.lower() == ".png":
+        return
+    rows = -(-n // nrow) * (1 + input_rows)
+    height, width = rows * (shape[1] + 2) + 2, min(n, nrow) * (shape[2] + 2) + 2
+    if max(height, width) > JPEG_MAX_SIDE:
+        raise ConfigError(
+            f"A grid of {n} images, {nrow} a row, is {width}x{height} pixels, more than JPEG's {JPEG_MAX_SIDE}: "
+            f"use --out {out.with_suffix('.png')}, a larger --nrow, or a folder (--out {out.with_suffix('')}/)."
+        )
+
+
+def write_folder(chunks: Iterator[torch.Tensor], folder: Path, n: int) -> None:
+    """One PNG per sample, ``000000.png`` on, written as the samples are generated (memory stays flat in n)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    digits, index = max(6, len(str(n - 1))), 0
+    for chunk in chunks:
+        for image in chunk:
+            save_png(image_grid(image[None], nrow=1, padding=0), folder / f"{index:0{digits}d}.png")
+            index += 1
 
 
 def held_out_inputs(model: Any, args: argparse.Namespace, data_overrides: list[str]) -> dict[str, torch.Tensor]:
@@ -112,22 +171,36 @@ def held_out_inputs(model: Any, args: argparse.Namespace, data_overrides: list[s
 def run(args: argparse.Namespace, data_overrides: list[str] | None = None) -> Path:
     if args.n < 1:
         raise ConfigError(f"--n must be at least 1, got {args.n}.")
-    out = Path(args.out)
-    if out.suffix.lower() not in (*IMAGE_SUFFIXES, ".pt"):
-        raise ConfigError(f"--out {out} must end in .png, .jpg or .pt.")
+    if args.nrow < 1:
+        raise ConfigError(f"--nrow must be at least 1 (images per grid row), got {args.nrow}.")
+    kind, out = output_kind(args.out), Path(args.out)
+    check_writable(out, kind)
     model = load_gan(args.ckpt, map_location=resolve_device(args.device))
+    if kind == "folder" and len(model.data_shape) != 3:
+        raise ConfigError(
+            f"--out {out}/ writes one image per sample, but this model makes {tuple(model.data_shape)} "
+            "vectors: write a tensor (--out samples.pt) or a picture (--out samples.png)."
+        )
+    if kind == "picture":
+        check_picture_size(args.n, args.nrow, model.data_shape, out, len(model.input_conditions))
     labels = _labels(args, model.num_classes, model.conditional)
     conditions = held_out_inputs(model, args, data_overrides or [])
     n = len(next(iter(conditions.values()))) if conditions else args.n
     rng = torch.Generator().manual_seed(args.seed)  # noise drawn on the CPU: the same z on any device
-    samples = generate(model, n, labels, rng, use_ema=not args.no_ema, conditions=conditions)
-    if out.suffix.lower() == ".pt":
-        out.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(samples, out)
-    else:
-        centers = model.mode_centers if hasattr(model, "mode_centers") else None
-        save_png(render_samples(samples, centers=centers, nrow=args.nrow, inputs=conditions), out)
-    print(f"wrote {n} samples to {out}")
+    chunks = generated_chunks(model, n, labels, rng, use_ema=not args.no_ema, conditions=conditions)
+    try:
+        if kind == "folder":
+            write_folder(chunks, out, n)
+        elif kind == "pt":
+            out.parent.mkdir(parents=True, exist_ok=True)
+            torch.save(torch.cat(list(chunks)), out)
+        else:
+            centers = model.mode_centers if hasattr(model, "mode_centers") else None
+            picture = render_samples(torch.cat(list(chunks)), centers=centers, nrow=args.nrow, inputs=conditions)
+            save_png(picture, out)
+    except OSError as exc:
+        raise ConfigError(f"Could not write {out}: {exc.strerror or exc}.") from exc
+    print(f"wrote {n} samples to {out}{'/' if kind == 'folder' else ''}")
     return out
 
 

@@ -7,13 +7,14 @@ from pathlib import Path
 
 from lightgan.app.commands.data_config import load_datamodule, split_data_overrides
 from lightgan.app.commands.device import DEVICE_HELP, resolve_device
+from lightgan.app.commands.parser import CommandParser
 from lightgan.errors import ConfigError
 from lightgan.metrics.classifier import save_classifier, train_classifier
 from lightgan.metrics.reference import dataset_fingerprint
 
 
 def build_parser(prog: str = "lightgan train-classifier") -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog=prog,
         description="Train a small classifier on a labelled dataset and save it; its penultimate layer is the "
         "feature space of `--features domain:FILE` (lightgan evaluate, QualityMetrics) and its predictions "
