@@ -128,3 +128,20 @@ def test_divergence_ignore_is_the_one_key_that_opts_out() -> None:
     assert cli.trainer.global_step == 6
     assert not all(bool(torch.isfinite(p).all()) for p in cli.model.parameters())
     assert os.environ.get("LIGHTGAN_RUN_DIR")  # the run went through the CLI
+
+
+def test_samples_from_a_resumed_runs_checkpoint_equal_those_of_an_uninterrupted_one() -> None:
+    """Same step, same weights, same buffers (batch-norm statistics, the EMA copy): the same samples."""
+    args = [
+        *TINY_RING,
+        "--model.init_args.generator_batch_norm=true",
+        "--trainer.callbacks+=GeneratorEMA",
+        "--seed_everything=3",
+        "--trainer.limit_val_batches=1",
+    ]
+    fit(*args, "--trainer.max_steps=9", "--trainer.default_root_dir=straight")
+    fit(*args, "--trainer.max_steps=4", "--trainer.default_root_dir=resumed")
+    fit(*args, "--trainer.max_steps=9", "--trainer.default_root_dir=resumed", "--ckpt_path=last")
+    for run in ("straight", "resumed"):
+        assert main(["sample", "--ckpt", f"{run}/checkpoints/last.ckpt", "--seed", "5", "--out", f"{run}.pt"]) == 0
+    assert torch.equal(torch.load("straight.pt"), torch.load("resumed.pt"))

@@ -10,7 +10,7 @@ import lightning as L
 import torch
 from torch import Tensor, nn
 
-from lightgan.core.hooks import DiscriminatorStep, GeneratorStep
+from lightgan.core.hooks import DiscriminatorStep, GeneratorStep, defines_hook
 from lightgan.models import DCGAN, GAN
 
 IMAGE_SHAPE = (1, 16, 16)
@@ -62,19 +62,23 @@ def run_d_step(module: Any, callbacks: list[L.Callback], step: DiscriminatorStep
     """The hooks and loss of a discriminator update, without backward and optimizer."""
     for name in ("on_discriminator_inputs", "on_discriminator_targets"):
         for cb in callbacks:
-            getattr(cb, name)(None, module, step)
+            if defines_hook(cb, name):
+                getattr(cb, name)(None, module, step)
     step.loss = module.discriminator_loss(step)
     for cb in callbacks:
-        cb.on_discriminator_loss(None, module, step)
+        if defines_hook(cb, "on_discriminator_loss"):
+            cb.on_discriminator_loss(None, module, step)
     return step
 
 
 def run_g_step(module: Any, callbacks: list[L.Callback], step: GeneratorStep) -> GeneratorStep:
     for cb in callbacks:
-        cb.on_generator_inputs(None, module, step)
+        if defines_hook(cb, "on_generator_inputs"):
+            cb.on_generator_inputs(None, module, step)
     step.loss = module.generator_loss(step)
     for cb in callbacks:
-        cb.on_generator_loss(None, module, step)
+        if defines_hook(cb, "on_generator_loss"):
+            cb.on_generator_loss(None, module, step)
     return step
 
 

@@ -26,6 +26,7 @@ from jsonargparse import DefaultHelpFormatter
 from lightning.pytorch.callbacks import BasePredictionWriter, Callback, ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from lightgan import __version__, registry
 from lightgan.app.config_files import read_config_file
@@ -41,6 +42,7 @@ from lightgan.app.run_dir import (
     requeued_run_dir,
     run_dir_of_checkpoint,
 )
+from lightgan.core.interruption import EXIT_STATUS
 from lightgan.core.module import GANModule
 from lightgan.core.safe_files import check_named_classes, load_weights_only
 from lightgan.data.base import GANDataModule
@@ -426,6 +428,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             known = ", ".join([*LIGHTNING_COMMANDS, *OWN_COMMANDS])
             raise ConfigError(f"unknown command {command!r}. Commands: {known}. See `lightgan --help`.")
+    except SIGTERMException as stop:  # the run saved its step and said so (lightgan.core.interruption)
+        return int(stop.code or EXIT_STATUS["SIGTERM"])
     except Exception as exc:
         user_error = _find_user_error(exc)
         if user_error is not None:

@@ -37,6 +37,7 @@ from lightgan.core.checkpoint import CHECKPOINT_KEY, migrate_checkpoint
 from lightgan.core.checkpoint_io import AtomicCheckpointIO, remove_partial_files
 from lightgan.core.divergence import NaNGuard, NonFiniteLossError
 from lightgan.core.hooks import HookCaller
+from lightgan.core.interruption import GracefulStop
 from lightgan.core.losses import AdversarialLoss, loss_spec, resolve_loss
 from lightgan.core.players import (
     DISCRIMINATOR,
@@ -745,15 +746,17 @@ class GANModule(L.LightningModule):
             rank_zero_info("lightgan: DDP set to find unused parameters (players are updated in turn).")
 
     def configure_callbacks(self) -> list[L.Callback]:
-        """The callbacks every run of the module has: ``NaNGuard`` (per ``divergence``) unless the trainer has one.
+        """The callbacks every run of the module has, unless the trainer has its own: ``NaNGuard`` (per
+        ``divergence``) and ``GracefulStop`` (SIGTERM and Ctrl-C end the run at a step, saved).
 
         Variants add the tricks they always use: ``[*super().configure_callbacks(), WeightClipping(...)]``.
         """
-        action = self.hparams.get("divergence", "stop")
         configured = self._trainer.callbacks if self._trainer is not None else []
-        if action == "ignore" or any(isinstance(callback, NaNGuard) for callback in configured):
-            return []
-        return [NaNGuard(action=action)]
+        action = self.hparams.get("divergence", "stop")
+        own: list[L.Callback] = [GracefulStop()]
+        if action != "ignore":
+            own.append(NaNGuard(action=action))
+        return [cb for cb in own if not any(isinstance(existing, type(cb)) for existing in configured)]
 
     def on_fit_start(self) -> None:
         own = {type(callback) for callback in self.configure_callbacks() or []}
