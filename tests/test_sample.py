@@ -63,6 +63,16 @@ def test_sample_generates_in_chunks_with_the_same_result(dcgan_checkpoint: Path,
     )  # convolution sums may round differently per batch size
 
 
+def test_sample_writes_a_folder_of_one_image_per_sample(dcgan_checkpoint: Path, monkeypatch) -> None:
+    monkeypatch.setattr(sample_command, "CHUNK", 4)  # written chunk by chunk as they are generated
+    assert main(["sample", "--ckpt", str(dcgan_checkpoint), "--n", "10", "--out", "images/"]) == 0
+    files = sorted(Path("images").iterdir())
+    assert [f.name for f in files] == [f"{i:06d}.png" for i in range(10)]
+    expected = load_gan(dcgan_checkpoint).sample(10, generator=torch.Generator().manual_seed(0))
+    pixels = np.asarray(Image.open(files[7]))[..., 0].astype(np.float32) / 127.5 - 1
+    assert pixels.shape == (28, 28) and np.abs(pixels - expected[7, 0].numpy()).max() < 2 / 255 + 1e-6
+
+
 def test_sample_of_2d_data_is_a_scatter_plot() -> None:
     ckpt = fit(*TINY_RING, "--trainer.max_steps=2").run_dir / "checkpoints" / "last.ckpt"
     assert main(["sample", "--ckpt", str(ckpt), "--n", "200", "--out", "ring.png"]) == 0

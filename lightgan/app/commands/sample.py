@@ -146,6 +146,18 @@ def check_picture_size(n: int, nrow: int, shape: tuple[int, ...], out: Path, inp
         )
 
 
+def gathered(chunks: Iterator[torch.Tensor], n: int) -> torch.Tensor:
+    """The chunks in one tensor, filled in place: memory is the result's size, not twice it."""
+    first = next(chunks)
+    samples = first.new_empty((n, *first.shape[1:]))
+    samples[: len(first)] = first
+    start = len(first)
+    for chunk in chunks:
+        samples[start : start + len(chunk)] = chunk
+        start += len(chunk)
+    return samples
+
+
 def write_folder(chunks: Iterator[torch.Tensor], folder: Path, n: int) -> None:
     """One PNG per sample, ``000000.png`` on, written as the samples are generated (memory stays flat in n)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -193,10 +205,10 @@ def run(args: argparse.Namespace, data_overrides: list[str] | None = None) -> Pa
             write_folder(chunks, out, n)
         elif kind == "pt":
             out.parent.mkdir(parents=True, exist_ok=True)
-            torch.save(torch.cat(list(chunks)), out)
+            torch.save(gathered(chunks, n), out)
         else:
             centers = model.mode_centers if hasattr(model, "mode_centers") else None
-            picture = render_samples(torch.cat(list(chunks)), centers=centers, nrow=args.nrow, inputs=conditions)
+            picture = render_samples(gathered(chunks, n), centers=centers, nrow=args.nrow, inputs=conditions)
             save_png(picture, out)
     except OSError as exc:
         raise ConfigError(f"Could not write {out}: {exc.strerror or exc}.") from exc
