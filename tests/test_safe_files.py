@@ -152,3 +152,14 @@ def test_a_cifar10_batch_that_carries_code_is_refused(tmp_path: Path) -> None:
 def test_weights_only_false_is_refused(capsys) -> None:
     assert main(["fit", *TINY_RING, "--weights_only=false", "--trainer.max_steps=1"]) == 2
     assert "lightgan reads checkpoints weights-only" in capsys.readouterr().err
+
+
+def test_nan_guard_restores_only_a_checkpoint_that_reads_weights_only(tmp_path: Path) -> None:
+    from lightgan.core.divergence import NaNGuard
+    from lightgan.models import GAN
+
+    marker = tmp_path / "pwned"
+    ckpt = malicious(tmp_path / "newest.ckpt", marker, "zip")
+    with pytest.raises(ConfigError, match=r"newest\.ckpt holds objects lightgan does not write"):
+        NaNGuard._restore(None, GAN(data_shape=(2,), latent_dim=2, hidden_dims=(4,)), ckpt)
+    assert not marker.exists()
