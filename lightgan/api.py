@@ -11,6 +11,15 @@ See docs/plugins.md for how to build, register and test a plugin.
 
 from lightgan import registry
 from lightgan.app.cli import run_lightning
+from lightgan.core.f_divergences import (
+    FDivergenceLoss,
+    FGANLoss,
+    HellingerLoss,
+    JensenShannonLoss,
+    KLLoss,
+    PearsonLoss,
+    ReverseKLLoss,
+)
 from lightgan.core.hooks import DiscriminatorStep, GANCallback, GeneratorStep
 from lightgan.core.losses import (
     AdversarialLoss,
@@ -43,21 +52,28 @@ __all__ = [
     "DCGANGenerator",
     "DatasetNotFoundError",
     "DiscriminatorStep",
+    "FDivergenceLoss",
+    "FGANLoss",
     "GANCallback",
     "GANDataModule",
     "GANModule",
     "GeneratorInputs",
     "GeneratorStep",
+    "HellingerLoss",
     "HingeLoss",
     "InMemoryDataset",
+    "JensenShannonLoss",
+    "KLLoss",
     "LeastSquaresLoss",
     "LightGANError",
     "MLPDiscriminator",
     "MLPGenerator",
     "MinimaxLoss",
     "NonSaturatingLoss",
+    "PearsonLoss",
     "Player",
     "PluginLoadWarning",
+    "ReverseKLLoss",
     "Target",
     "WassersteinLoss",
     "broadcast_target",
