@@ -82,6 +82,34 @@ CASES: dict[str, tuple[list[str], str]] = {
         ["fit", "--model=DCGAN", "--data=ImageFolder", "--data.init_args.root=%junk/%", *QUIET],
         "could be read",
     ),
+    # several players and f-divergences
+    "generators": (
+        ["fit", *RING, "--model=MADGAN", "--model.init_args.num_generators=1"],
+        "num_generators must be an integer >= 2",
+    ),
+    "discriminators": (
+        ["fit", *RING, "--model=GMAN", "--model.init_args.num_discriminators=1"],
+        "num_discriminators must be an integer >= 2",
+    ),
+    "dropout-p": (["fit", *RING, "--model=DropoutGAN", "--model.init_args.p=1.0"], "p must be in [0, 1)"),
+    "population": (
+        ["fit", *RING, "--model=EGAN", "--model.init_args.population_size=0"],
+        "population_size must be an integer >= 1",
+    ),
+    "f-divergence": (
+        [
+            "fit",
+            *RING,
+            "--model.init_args.loss={class_path: lightgan.api.FDivergenceLoss, init_args: {divergence: chi}}",
+        ],
+        "Unknown f-divergence 'chi': choose one of kl, reverse_kl, pearson, hellinger, jensen_shannon, gan",
+    ),
+    "f-loss-name": (["fit", *RING, "--model.init_args.loss=f_chi"], "f_kl"),
+    "loss-mapping": (["fit", *RING, "--model.init_args.loss={divergence: kl}"], "needs class_path"),
+    "loss-arguments": (
+        ["fit", *RING, "--model.init_args.loss={class_path: lightgan.api.KLLoss, init_args: {temperature: 2}}"],
+        "KLLoss does not take {'temperature': 2}",
+    ),
     # sample
     "nrow-zero": (["sample", "--ckpt", "%images%", "--nrow", "0"], "--nrow must be at least 1"),
     "nrow-negative": (

@@ -28,7 +28,15 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Where each kind is exported, and the exported base classes that are not components themselves.
 PACKAGES = {"model": lightgan.models, "datamodule": lightgan.data, "callback": lightgan.callbacks}
 BASES = {"model": GANModule, "datamodule": GANDataModule, "callback": L.Callback}
-NOT_COMPONENTS = {"GANModule", "BackboneGAN", "GANDataModule", "ImageFilesDataModule", "ToyMixture"}
+NOT_COMPONENTS = {
+    "GANModule",
+    "BackboneGAN",
+    "MultiGeneratorGAN",
+    "MultiDiscriminatorGAN",
+    "GANDataModule",
+    "ImageFilesDataModule",
+    "ToyMixture",
+}
 #: The README sections whose first table lists each kind.
 README_SECTIONS = {
     "model": ["## Variants"],

@@ -133,7 +133,19 @@ def resolve_loss(loss: LossSpec) -> AdversarialLoss:
     from lightgan import registry
 
     if isinstance(loss, dict):
-        return _loss_class(loss["class_path"])(**loss.get("init_args", {}))
+        path = loss.get("class_path")
+        if not isinstance(path, str):
+            raise ConfigError(
+                f"model.init_args.loss given as a mapping needs class_path (a registered loss name or a class path) "
+                f"and init_args, got {loss!r}. E.g. {{class_path: lightgan.core.f_divergences.PearsonLoss, "
+                "init_args: {generator_objective: conjugate}}."
+            )
+        cls = _loss_class(path) if "." in path else registry.load("loss", path)
+        arguments = loss.get("init_args") or {}
+        try:
+            return cls(**arguments)
+        except TypeError as error:
+            raise ConfigError(f"model.init_args.loss: {cls.__name__} does not take {arguments!r} ({error}).") from None
     if "." in loss:
         return _loss_class(loss)()
     return registry.load("loss", loss)()

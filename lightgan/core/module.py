@@ -358,6 +358,10 @@ class GANModule(L.LightningModule):
         inputs = self.draw_inputs(n, generator, z=z, labels=labels)
         return inputs.z, inputs.labels
 
+    def sample_sources(self, n: int) -> Tensor | None:
+        """Which generator makes each of ``n`` samples, for models with several (pictures group by it); None."""
+        return None
+
     def generate(
         self, z: Tensor | None, labels: Tensor | None = None, net: nn.Module | None = None, **conditions: Tensor
     ) -> Tensor:
@@ -583,9 +587,9 @@ class GANModule(L.LightningModule):
         steps: dict[str, Step] = {}
         for data in batches:
             for player in self.players_of(DISCRIMINATOR):
-                steps[player.name] = self._update(player, optimizers[player.name], data)
+                steps[player.name] = self.update(player, optimizers[player.name], data)
         for player in self.players_of(GENERATOR):
-            steps[player.name] = self._update(player, optimizers[player.name], batches[-1])
+            steps[player.name] = self.update(player, optimizers[player.name], batches[-1])
         self._advance_clock()
         if self.hparams.lr_scheduler_interval == "step":
             self._step_schedulers()
@@ -601,8 +605,24 @@ class GANModule(L.LightningModule):
             )
         return batches
 
-    def _update(self, player: Player, optimizer: LightningOptimizer, batch: Batch) -> Step:
-        """One player's update: its step, backward, the optimizer step (unless a trick cancels it), after-hooks."""
+    def update(self, player: Player, optimizer: LightningOptimizer, batch: Batch) -> Step:
+        """One player's update: :meth:`apply_update`, then what follows a taken step (after-hooks).
+
+        Variants whose update is not one gradient step (E-GAN evolves a population) override it.
+        """
+        step = self.apply_update(player, optimizer, batch)
+        if not step.skipped:
+            self.finish_update(step)
+        return step
+
+    def finish_update(self, step: Step) -> None:
+        """What follows a taken optimizer step: the variant's ``after_*_step``, then the callbacks' hooks."""
+        role = DISCRIMINATOR if isinstance(step, DiscriminatorStep) else GENERATOR
+        getattr(self, f"after_{role}_step")(step)
+        self._hooks(f"on_after_{role}_step", self, step)
+
+    def apply_update(self, player: Player, optimizer: LightningOptimizer, batch: Batch) -> Step:
+        """The player's step, backward, its before-hooks and the optimizer step (unless a trick cancels it)."""
         role = player.role
         self.toggle_optimizer(optimizer)
         build = self.discriminator_step if role == DISCRIMINATOR else self.generator_step
@@ -615,9 +635,6 @@ class GANModule(L.LightningModule):
             # count it: lightgan's clock advances once per training step (_advance_clock)
             self.trainer.strategy.optimizer_step(optimizer.optimizer, closure=_no_closure)
         self.untoggle_optimizer(optimizer)
-        if not step.skipped:
-            getattr(self, f"after_{role}_step")(step)
-            self._hooks(f"on_after_{role}_step", self, step)
         return step
 
     def _advance_clock(self) -> None:

@@ -6,12 +6,19 @@ from lightgan.models.backbone import BackboneGAN
 from lightgan.models.began import BEGAN
 from lightgan.models.bigan import ALI, BiGAN
 from lightgan.models.cgan import CGAN
+from lightgan.models.d2gan import D2GAN
 from lightgan.models.dcgan import DCGAN
 from lightgan.models.dragan import DRAGAN
+from lightgan.models.dropout_gan import DropoutGAN
 from lightgan.models.ebgan import EBGAN
+from lightgan.models.egan import EGAN
 from lightgan.models.gan import GAN
+from lightgan.models.gman import GMAN
 from lightgan.models.infogan import InfoGAN
 from lightgan.models.lsgan import LSGAN
+from lightgan.models.madgan import MADGAN
+from lightgan.models.mgan import MGAN
+from lightgan.models.multi_player import MultiDiscriminatorGAN, MultiGeneratorGAN
 from lightgan.models.sgan import SGAN
 from lightgan.models.sngan import SNGAN
 from lightgan.models.unrolled import UnrolledGAN
@@ -22,18 +29,26 @@ __all__ = [
     "ALI",
     "BEGAN",
     "CGAN",
+    "D2GAN",
     "DCGAN",
     "DRAGAN",
     "EBGAN",
+    "EGAN",
     "GAN",
+    "GMAN",
     "LSGAN",
+    "MADGAN",
+    "MGAN",
     "SGAN",
     "SNGAN",
     "WGAN",
     "WGANGP",
     "BackboneGAN",
     "BiGAN",
+    "DropoutGAN",
     "GANModule",
     "InfoGAN",
+    "MultiDiscriminatorGAN",
+    "MultiGeneratorGAN",
     "UnrolledGAN",
 ]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
+from torch import nn
+
 from lightgan.core.module import GANModule
 from lightgan.errors import ConfigError
 from lightgan.nets.dcgan import DCGANDiscriminator, DCGANGenerator
@@ -50,21 +52,38 @@ class BackboneGAN(GANModule):
         is_image = len(self.data_shape) == 3
         if architecture == "auto":
             architecture = "dcgan" if is_image else "mlp"
-        if architecture == "dcgan":
-            if not is_image:
-                raise ConfigError(
-                    f"architecture 'dcgan' needs image data (channels, height, width), got data_shape="
-                    f"{self.data_shape}. Use model.init_args.architecture: mlp (or auto) for vector data."
-                )
-            self.generator = DCGANGenerator(self.latent_dim, self.data_shape, base_channels)
-            self.discriminator = DCGANDiscriminator(self.packed_shape, base_channels, self.discriminator_batch_norm)
-        elif architecture == "mlp":
-            activation = "tanh" if is_image else "identity"
-            self.generator = MLPGenerator(
-                self.latent_dim, self.data_shape, hidden_dims, generator_batch_norm, activation
-            )
-            self.discriminator = fully_connected_discriminator(
-                self.packed_shape, discriminator_type, discriminator_hidden_dims or hidden_dims, maxout_pieces
-            )
-        else:
+        if architecture not in ("dcgan", "mlp"):
             raise ConfigError(f"model.init_args.architecture must be auto, dcgan or mlp, got {architecture!r}.")
+        if architecture == "dcgan" and not is_image:
+            raise ConfigError(
+                f"architecture 'dcgan' needs image data (channels, height, width), got data_shape="
+                f"{self.data_shape}. Use model.init_args.architecture: mlp (or auto) for vector data."
+            )
+        self.architecture = architecture
+        self._networks = {
+            "base_channels": base_channels,
+            "hidden_dims": hidden_dims,
+            "generator_batch_norm": generator_batch_norm,
+            "discriminator_type": discriminator_type,
+            "discriminator_hidden_dims": discriminator_hidden_dims or hidden_dims,
+            "maxout_pieces": maxout_pieces,
+        }
+        self.generator = self.build_generator()
+        self.discriminator = self.build_discriminator()
+
+    def build_generator(self) -> nn.Module:
+        """A new generator of the configured architecture (variants with several call it several times)."""
+        n = self._networks
+        if self.architecture == "dcgan":
+            return DCGANGenerator(self.latent_dim, self.data_shape, n["base_channels"])
+        activation = "tanh" if len(self.data_shape) == 3 else "identity"
+        return MLPGenerator(self.latent_dim, self.data_shape, n["hidden_dims"], n["generator_batch_norm"], activation)
+
+    def build_discriminator(self) -> nn.Module:
+        """A new discriminator of the configured architecture, for ``packed_shape`` inputs."""
+        n = self._networks
+        if self.architecture == "dcgan":
+            return DCGANDiscriminator(self.packed_shape, n["base_channels"], self.discriminator_batch_norm)
+        return fully_connected_discriminator(
+            self.packed_shape, n["discriminator_type"], n["discriminator_hidden_dims"], n["maxout_pieces"]
+        )

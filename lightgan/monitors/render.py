@@ -26,8 +26,10 @@ def scatter_plot(
     centers: Tensor | None = None,
     title: str = "",
     limit: float | None = None,
+    groups: Tensor | None = None,
 ) -> np.ndarray:
-    """2-D samples (blue) over mode centres (red crosses) -> HxWx3 uint8 picture."""
+    """2-D samples (blue, or one colour per group: the generator that made them) over mode centres
+    (red crosses) -> HxWx3 uint8 picture."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -35,7 +37,14 @@ def scatter_plot(
 
     pts = points.detach().float().cpu().numpy()
     fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
-    ax.scatter(pts[:, 0], pts[:, 1], s=2, alpha=0.5, color="tab:blue", label="samples")
+    if groups is None:
+        ax.scatter(pts[:, 0], pts[:, 1], s=2, alpha=0.5, color="tab:blue", label="samples")
+    else:
+        owner = groups.cpu().numpy()
+        colours = plt.get_cmap("tab10" if owner.max() < 10 else "tab20")
+        for group in np.unique(owner):
+            mine = pts[owner == group]
+            ax.scatter(mine[:, 0], mine[:, 1], s=2, alpha=0.5, color=colours(int(group) % 20), label=f"G{group}")
     if centers is not None:
         c = centers.cpu().numpy()
         ax.scatter(c[:, 0], c[:, 1], s=60, marker="x", color="tab:red", label="mode centres")
@@ -58,8 +67,9 @@ def render_samples(
     title: str = "",
     nrow: int = 8,
     inputs: dict[str, Tensor] | None = None,
+    sources: Tensor | None = None,
 ) -> np.ndarray:
-    """A grid for images, a scatter plot for 2-D points.
+    """A grid for images, a scatter plot for 2-D points (coloured by ``sources``: which generator made each).
 
     Images the generator took as input (``inputs``, e.g. the images it translated) are shown
     above their outputs: each row of ``nrow`` inputs is followed by the row of its outputs.
@@ -71,7 +81,7 @@ def render_samples(
             samples = torch.cat(rows)
         return image_grid(samples, nrow=nrow)
     if samples.dim() == 2 and samples.shape[1] == 2:
-        return scatter_plot(samples, centers, title)
+        return scatter_plot(samples, centers, title, groups=sources)
     raise ValueError(f"cannot draw samples of shape {tuple(samples.shape)}: expected images or 2-D points")
 
 

@@ -3,8 +3,9 @@
 The inputs (noise, labels, and for models that take data as input the same held-out batch)
 are part of the callback's checkpoint state, so successive pictures show how the generator
 changes rather than a new random draw. Images become a grid; 2-D data becomes a scatter plot
-over the datamodule's mode centres. Conditional models get one row per class; models that
-take images get each input row above its output row.
+over the datamodule's mode centres. Conditional models get one row per class, models with
+several generators one row (or one colour of points) per generator; models that take images
+get each input row above its output row.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ class FixedNoiseSamples(PeriodicPicture):
     Args:
         every_n_epochs: draw at the end of every N-th epoch (0: never).
         every_n_steps: also draw every N generator steps (None: only per epoch).
-        num_images: images in the grid for image data (conditional models: ``nrow`` per class instead).
+        num_images: images in the grid for image data (``nrow`` per class for conditional models, per generator
+            for models with several instead).
         num_points: points in the scatter plot for 2-D data.
         nrow: images per grid row.
         class_rows: one row per class (conditional models only); None: whenever the model is conditional.
@@ -77,6 +79,9 @@ class FixedNoiseSamples(PeriodicPicture):
         is_points = len(pl_module.data_shape) == 1
         by_class = conditional and not is_points and self.class_rows is not False
         n = self.num_points if is_points else pl_module.num_classes * self.nrow if by_class else self.num_images
+        generators = _generator_count(pl_module, n)
+        if generators > 1 and not is_points and not by_class:  # one row of nrow samples per generator
+            n = generators * self.nrow
         if pl_module.input_conditions:  # the generator translates data: always the same held-out inputs
             if not hasattr(trainer.datamodule, "held_out_batch"):
                 raise ConfigError(
@@ -104,4 +109,13 @@ class FixedNoiseSamples(PeriodicPicture):
         labels = self.labels.to(device) if self.labels is not None else None
         samples = pl_module.sample(labels=labels, z=z, **self.conditions)
         centers = getattr(trainer.datamodule, "mode_centers", None)
-        return render_samples(samples, centers=centers, title=title, nrow=self.nrow, inputs=self.conditions)
+        sources = pl_module.sample_sources(len(samples))
+        return render_samples(
+            samples, centers=centers, title=title, nrow=self.nrow, inputs=self.conditions, sources=sources
+        )
+
+
+def _generator_count(pl_module: GANModule, n: int) -> int:
+    """How many generators make a batch of ``n`` samples (1 for a model with one)."""
+    sources = pl_module.sample_sources(n)
+    return int(sources.max()) + 1 if sources is not None and len(sources) else 1

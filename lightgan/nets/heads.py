@@ -75,3 +75,26 @@ class QNetwork(nn.Module):
         out = self.net(features)
         *logits, means = out.split([*self.categorical_codes, self.continuous_codes], dim=1)
         return logits, means
+
+
+def widened_head(head: nn.Module, outputs: int) -> nn.Module:
+    """A new output layer like ``head`` (a discriminator's last ``Linear`` or ``Conv2d``) with ``outputs`` outputs."""
+    if isinstance(head, nn.Linear):
+        return nn.Linear(head.in_features, outputs, bias=head.bias is not None)
+    if isinstance(head, nn.Conv2d):
+        return nn.Conv2d(
+            head.in_channels, outputs, head.kernel_size, head.stride, head.padding, bias=head.bias is not None
+        )
+    raise TypeError(f"cannot widen a discriminator head of type {type(head).__name__}")
+
+
+class MultiOutputDiscriminator(nn.Module):
+    """A discriminator's body (``features``) with a head of ``outputs`` logits: (N, outputs) per call."""
+
+    def __init__(self, discriminator: nn.Module, outputs: int) -> None:
+        super().__init__()
+        self.features = discriminator.features
+        self.head = widened_head(discriminator.head, outputs)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.head(self.features(x)).flatten(1)
