@@ -86,6 +86,9 @@ class Recipe:
     def variant(self) -> str:
         pack = self.setting("model.init_args.pack") or 1
         model = str(self.setting("model.class_path") or "?").rsplit(".", 1)[-1]
+        loss = self.setting("model.init_args.loss")
+        if isinstance(loss, str) and loss.startswith("f_"):
+            model = f"f-GAN ({loss.removeprefix('f_')})"
         return f"PacGAN{pack}" if int(pack) > 1 else model
 
 

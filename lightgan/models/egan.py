@@ -88,12 +88,12 @@ class EGAN(MultiGeneratorGAN):
         self._evolving: tuple[int, str] | None = None
 
     def setup(self, stage: str) -> None:
-        super().setup(stage)
         if self.trainer.world_size > 1:
             raise ConfigError(
                 f"EGAN evolves one population, which {self.trainer.world_size} processes would each evolve their own "
                 "way. Train it on one device (trainer.devices: 1)."
             )
+        super().setup(stage)
 
     # ------------------------------------------------------------------ one child
     @contextlib.contextmanager

@@ -1,6 +1,7 @@
 """Monitors: callbacks that watch training without changing it: pictures, health checks, quality scores."""
 
 from lightgan.core.divergence import NaNGuard, NonFiniteLossError
+from lightgan.monitors.game import GameWatch
 from lightgan.monitors.interpolation import LatentInterpolation
 from lightgan.monitors.mode_collapse import ModeCollapseAlarm
 from lightgan.monitors.overfitting import DiscriminatorOverfitting
@@ -13,6 +14,7 @@ from lightgan.monitors.traversal import LatentTraversal
 __all__ = [
     "DiscriminatorOverfitting",
     "FixedNoiseSamples",
+    "GameWatch",
     "LatentInterpolation",
     "LatentTraversal",
     "ModeCollapseAlarm",
