@@ -44,6 +44,7 @@ def _tricks(uses_targets: bool) -> list[L.Callback]:
         C.GradientPenalty(),
         C.NaNGuard(),
         C.ModeCollapseAlarm(num_samples=32, every_n_steps=2),
+        C.GameWatch(every_n_steps=1),
         C.DiscriminatorOverfitting(),
         C.FixedNoiseSamples(every_n_epochs=0, every_n_steps=2, num_images=8),
         C.LatentInterpolation(every_n_epochs=0, every_n_steps=2, num_rows=2, num_steps=3),
@@ -58,7 +59,8 @@ def test_the_whole_stack_trains_with_every_variant(name: str, mnist_root: Path, 
     data = MNIST(root=str(mnist_root), image_size=16, batch_size=16)
     num_classes = data.num_classes if labelled else 0
     model = cls(data_shape=data.data_shape, num_classes=num_classes, latent_dim=16, seed=0, **_tiny_arguments(cls))
-    tricks = _tricks(model.loss.uses_targets)
+    several_judges = len(model.players_of("discriminator")) > 1
+    tricks = [t for t in _tricks(model.loss.uses_targets) if not (several_judges and isinstance(t, ONE_JUDGE))]
     trainer = quiet_trainer(
         max_steps=3, callbacks=tricks, limit_val_batches=1, val_check_interval=2, default_root_dir=tmp_path
     )
@@ -67,4 +69,18 @@ def test_the_whole_stack_trains_with_every_variant(name: str, mnist_root: Path, 
     assert all(bool(torch.isfinite(p).all()) for p in model.parameters())
     assert model.generator_ema is not None and (tmp_path / "samples" / "progress.gif").is_file()
     metrics = trainer.callback_metrics
-    assert {"train/ada_p", "train/r1_penalty", "train/feature_matching", "health/r_t"} <= metrics.keys()
+    expected = {"train/ada_p", "train/r1_penalty", "game/d_wins"}
+    assert expected | ({"train/feature_matching", "health/r_t"} if not several_judges else set()) <= metrics.keys()
+
+
+#: Tricks built for one discriminator (its features, its head, one pool of fakes, its outputs).
+ONE_JUDGE = (C.ExperienceReplay, C.FeatureMatching, C.MinibatchDiscrimination, C.DiscriminatorOverfitting)
+
+
+@pytest.mark.parametrize("trick", ONE_JUDGE, ids=lambda cls: cls.__name__)
+def test_tricks_for_one_discriminator_refuse_several_in_one_line(trick: type, mnist_root: Path) -> None:
+    model = registry.load("model", "GMAN")(data_shape=(1, 16, 16), num_discriminators=2, base_channels=4)
+    trainer = quiet_trainer(max_steps=1, callbacks=[trick()])
+    data = MNIST(root=str(mnist_root), image_size=16, batch_size=16)
+    with pytest.raises(Exception, match=f"{trick.__name__} works with one discriminator, but GMAN has 2 \\(d0, d1\\)"):
+        trainer.fit(model, data)

@@ -37,6 +37,16 @@ RUNS = {
     "lsgan_mnist": ("LSGAN", "mnist_root", TINY_IMAGES, {}),
     "sngan_cifar10": ("SNGAN", "cifar_root", TINY_IMAGES, {}),
     "dragan_mnist": ("DRAGAN", "mnist_root", TINY_IMAGES, {"penalty_weight": 10.0}),
+    "madgan_ring": ("MADGAN", None, TINY_2D, {"num_generators": 4}),
+    "madgan_fashion_mnist": ("MADGAN", "fashion_root", TINY_IMAGES, {"num_generators": 4}),
+    "mgan_grid": ("MGAN", None, TINY_2D, {"num_generators": 4, "beta": 0.125}),
+    "mgan_fashion_mnist": ("MGAN", "fashion_root", TINY_IMAGES, {"share_generator_layers": True}),
+    "gman_ring": ("GMAN", None, TINY_2D, {"num_discriminators": 5, "combination": "mean"}),
+    "dropout_gan_grid": ("DropoutGAN", None, TINY_2D, {"num_discriminators": 5, "p": 0.5}),
+    "d2gan_ring": ("D2GAN", None, TINY_2D, {"alpha": 1.0, "beta": 1.0}),
+    "egan_ring": ("EGAN", None, TINY_2D, {"population_size": 1, "gamma": 0.1}),
+    "fgan_grid": ("GAN", None, TINY_2D, {"loss": "f_kl"}),
+    "fgan_fashion_mnist": ("DCGAN", "fashion_root", TINY_IMAGES, {"loss": "f_kl"}),
 }
 
 
