@@ -202,6 +202,21 @@ def test_validate_test_and_predict(tmp_path: Path) -> None:
     assert (predictions / "samples.png").is_file()
 
 
+def test_a_runs_config_is_written_once_by_fit_and_still_runs_fit_afterwards() -> None:
+    trained = fit(*TINY_RING, "--trainer.max_steps=2")
+    config = trained.run_dir / "config.yaml"
+    written = config.read_text()
+    ckpt = str(trained.run_dir / "checkpoints" / "last.ckpt")
+    for command in ("validate", "test"):
+        assert run(command, *QUIET, *NO_LOGGER, "--config", str(config), f"--ckpt_path={ckpt}") == 0
+    assert run("predict", *QUIET, *NO_LOGGER, "--config", str(config), f"--ckpt_path={ckpt}") == 0
+    resumed = fit("--config", str(config), "--trainer.max_steps=3", "--ckpt_path=last")
+    assert resumed.run_dir == trained.run_dir and resumed.trainer.global_step == 3
+    assert config.read_text() == written
+    again = fit("--config", str(config), "--trainer.max_steps=1")  # a new version of the same run
+    assert again.run_dir.parent == trained.run_dir.parent and again.trainer.global_step == 1
+
+
 def test_csv_logger_is_a_one_line_swap() -> None:
     cli = fit(
         *TINY_RING,

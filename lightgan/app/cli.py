@@ -92,7 +92,18 @@ class _KeepLinesFormatter(DefaultHelpFormatter):
 
 
 class LoggedSaveConfigCallback(SaveConfigCallback):
-    """Writes config.yaml into the run directory and sends the resolved config to every logger."""
+    """Writes config.yaml into the run directory and sends the resolved config to every logger.
+
+    A run's config.yaml is written once, by the ``fit`` that starts the run: ``validate``, ``test``,
+    ``predict`` and a resumed ``fit`` leave it alone (they would add options of their own, such as
+    ``verbose``, after which the file no longer runs ``lightgan fit --config``).
+    """
+
+    def setup(self, trainer: Any, pl_module: Any, stage: str) -> None:
+        if not self.already_saved:
+            written = Path(trainer.log_dir or trainer.default_root_dir, self.config_filename).exists()
+            self.save_to_log_dir = stage == "fit" and not written
+        super().setup(trainer, pl_module, stage)
 
     def save_config(self, trainer: Any, pl_module: Any, stage: str) -> None:
         config = yaml.safe_load(self.parser.dump(self.config, skip_none=False))
