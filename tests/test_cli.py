@@ -241,3 +241,25 @@ def test_bf16_mixed_precision_with_gradient_clipping() -> None:
     )
     assert cli.trainer.global_step == 3
     assert all(torch.isfinite(p).all() for p in cli.model.parameters())
+
+
+def test_progress_bar_counts_generator_steps_and_names_max_steps() -> None:
+    from lightgan.app.progress import GANProgressBar
+
+    # 640 training samples / 32 = 20 batches: 10 steps of n_critic = 2 batches per epoch
+    ring = ["--data.init_args.num_samples=640", "--data.init_args.val_samples=64", "--data.init_args.batch_size=32"]
+    cli = fit(
+        *TINY_RING,
+        *ring,
+        "--model.init_args.n_critic=2",
+        "--trainer.max_steps=12",
+        "--trainer.enable_progress_bar=true",
+    )
+    bar = cli.trainer.progress_bar_callback
+    assert isinstance(bar, GANProgressBar)
+    assert cli.trainer.num_training_batches == 10
+    task = bar.progress.tasks[bar.train_progress_bar_id]
+    assert (task.completed, task.total) == (2, 2)  # the second epoch runs to step 12: two generator steps
+    assert "(to step 12)" in task.description and "-2" not in task.description
+    bounded = fit(*TINY_RING, *ring, "--trainer.max_epochs=2", "--trainer.enable_progress_bar=true")
+    assert bounded.trainer.progress_bar_callback._get_train_description(1).strip() == "Epoch 1/1"

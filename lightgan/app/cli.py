@@ -30,6 +30,7 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from lightgan import __version__, registry
 from lightgan.app.config_files import read_config_file
+from lightgan.app.progress import use_gan_progress_bar
 from lightgan.app.run_dir import (
     RUN_DIR_ENV,
     checkpoint_candidates,
@@ -210,6 +211,7 @@ class LightGANCLI(LightningCLI):
 
     def instantiate_trainer(self, **kwargs: Any) -> Any:
         trainer = super().instantiate_trainer(**kwargs)
+        use_gan_progress_bar(trainer.callbacks)
         for callback in trainer.callbacks:
             if isinstance(callback, SaveConfigCallback):
                 callback.config = self._config_as_given
