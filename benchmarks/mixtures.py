@@ -164,13 +164,13 @@ def train_one(recipe: Recipe, seed: int, options: dict[str, Any]) -> dict[str, A
         f"--trainer.callbacks.num_samples={options['n']}",
         "--trainer.callbacks.reference=false",
     ]
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     saved_argv, sys.argv = sys.argv, sys.argv[:1]  # the run's arguments are argv, not this script's
     try:
         cli = run_lightning(argv)
     finally:
         sys.argv = saved_argv
-    wall_s = time.perf_counter() - started
+    wall_s, cpu_s = time.perf_counter() - started, time.process_time() - cpu_started
     # the benchmark's own tracker is the last one: a config may bring its own with other settings
     tracker = [cb for cb in cli.trainer.callbacks if isinstance(cb, QualityMetrics)][-1]
     history = [{k: entry[k] for k in ("step", *METRICS)} for entry in tracker.history]
@@ -193,6 +193,7 @@ def train_one(recipe: Recipe, seed: int, options: dict[str, Any]) -> dict[str, A
         "first_step_meeting_target": first_step_meeting(history, num_modes, options["target_hq"]),
         "target_hq": options["target_hq"],
         "wall_s": round(wall_s, 1),
+        "cpu_s": round(cpu_s, 1),
         "accelerator": options["accelerator"],
     }
     run_dir.mkdir(parents=True, exist_ok=True)

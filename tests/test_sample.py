@@ -98,7 +98,7 @@ def test_sample_rejects_bad_input(dcgan_checkpoint: Path, args: list[str], messa
 
 def test_missing_checkpoint_is_named(capsys) -> None:
     assert main(["sample", "--ckpt", "nope.ckpt"]) == 2
-    assert "Checkpoint nope.ckpt does not exist" in capsys.readouterr().err
+    assert "--ckpt_path nope.ckpt does not exist" in capsys.readouterr().err
 
 
 def test_a_file_that_is_not_a_checkpoint_is_named(capsys) -> None:

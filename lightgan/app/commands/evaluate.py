@@ -8,6 +8,7 @@ from typing import Any
 
 import torch
 
+from lightgan.app.commands.checkpoint_arg import add_checkpoint_argument, resolve_checkpoint
 from lightgan.app.commands.data_config import (
     add_config_argument,
     load_datamodule,
@@ -32,7 +33,7 @@ def build_parser(prog: str = "lightgan evaluate") -> argparse.ArgumentParser:
         "overrides work as in lightgan fit.",
         epilog="metrics: " + "; ".join(f"{k}: {v}" for k, v in METRICS.items()),
     )
-    parser.add_argument("--ckpt", required=True, help="checkpoint written by lightgan fit")
+    add_checkpoint_argument(parser)
     add_config_argument(parser, "")
     parser.add_argument("--metrics", help="comma-separated (default: modes for 2-D mixtures, else fid,kid,pr)")
     parser.add_argument("--n", type=int, help="generated samples (default 10000 for images, 2500 for 2-D data)")
@@ -62,6 +63,7 @@ class _RawGenerator:
 
 
 def run(args: argparse.Namespace, data_overrides: list[str]) -> dict[str, Any]:
+    args.ckpt = resolve_checkpoint(args.ckpt, args.config)
     device = resolve_device(args.device)
     model = load_gan(args.ckpt, map_location=device)
     datamodule = load_datamodule(training_configs(args.ckpt, args.config), data_overrides)

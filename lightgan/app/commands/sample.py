@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 
+from lightgan.app.commands.checkpoint_arg import add_checkpoint_argument, resolve_checkpoint
 from lightgan.app.commands.data_config import (
     add_config_argument,
     load_datamodule,
@@ -38,7 +39,7 @@ def build_parser(prog: str = "lightgan sample") -> argparse.ArgumentParser:
         "as input get the first --n held-out samples of their training data; --data.init_args.* overrides "
         "work as in lightgan fit.",
     )
-    parser.add_argument("--ckpt", required=True, help="checkpoint written by lightgan fit")
+    add_checkpoint_argument(parser)
     parser.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
     parser.add_argument(
         "--out",
@@ -185,6 +186,7 @@ def run(args: argparse.Namespace, data_overrides: list[str] | None = None) -> Pa
         raise ConfigError(f"--n must be at least 1, got {args.n}.")
     if args.nrow < 1:
         raise ConfigError(f"--nrow must be at least 1 (images per grid row), got {args.nrow}.")
+    args.ckpt = resolve_checkpoint(args.ckpt, args.config)
     kind, out = output_kind(args.out), Path(args.out)
     check_writable(out, kind)
     model = load_gan(args.ckpt, map_location=resolve_device(args.device))
