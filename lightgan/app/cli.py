@@ -31,6 +31,7 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 from lightgan import __version__, registry
 from lightgan.app.config_files import read_config_file
 from lightgan.app.progress import use_gan_progress_bar
+from lightgan.app.records import RunRecords
 from lightgan.app.run_dir import (
     RUN_DIR_ENV,
     checkpoint_candidates,
@@ -212,6 +213,12 @@ class LightGANCLI(LightningCLI):
     def instantiate_trainer(self, **kwargs: Any) -> Any:
         trainer = super().instantiate_trainer(**kwargs)
         use_gan_progress_bar(trainer.callbacks)
+        if (
+            self.subcommand != "predict"
+            and trainer.loggers
+            and not any(isinstance(x, RunRecords) for x in trainer.loggers)
+        ):
+            trainer.loggers = [*trainer.loggers, RunRecords(self.run_dir)]  # the run's curves without W&B
         for callback in trainer.callbacks:
             if isinstance(callback, SaveConfigCallback):
                 callback.config = self._config_as_given
