@@ -189,7 +189,7 @@ def test_data_shape_and_classes_are_linked_into_the_model(cifar_root: Path) -> N
     assert cli.model.sample(2).shape == (2, 3, 32, 32)
 
 
-def test_validate_test_and_predict(tmp_path: Path) -> None:
+def test_validate_test_and_predict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     trained = fit(*TINY_RING, "--trainer.max_steps=2")
     ckpt = str(trained.run_dir / "checkpoints" / "last.ckpt")
     for command in ("validate", "test"):
@@ -200,6 +200,9 @@ def test_validate_test_and_predict(tmp_path: Path) -> None:
     predictions = trained.run_dir / "predictions"
     assert torch.load(predictions / "samples.pt").shape == (40, 2)
     assert (predictions / "samples.png").is_file()
+    assert (
+        f"wrote 40 samples to {predictions / 'samples.pt'} and {predictions / 'samples.png'}" in capsys.readouterr().out
+    )
 
 
 def test_a_runs_config_is_written_once_by_fit_and_still_runs_fit_afterwards() -> None:

@@ -1,4 +1,4 @@
-"""Writes what ``lightgan predict`` generates: one tensor file and one picture per run."""
+"""Writes what ``lightgan predict`` generates: one tensor file and one picture per run, and says where."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import lightning as L
 import torch
 from lightning.pytorch.callbacks import BasePredictionWriter
 
-from lightgan.monitors.render import render_samples, save_png
+from lightgan.monitors.render import drawable, render_samples, save_png
 
 
 class SavePredictions(BasePredictionWriter):
@@ -30,5 +30,8 @@ class SavePredictions(BasePredictionWriter):
         rank = f"-rank{trainer.global_rank}" if trainer.world_size > 1 else ""
         out.mkdir(parents=True, exist_ok=True)
         torch.save(samples, out / f"samples{rank}.pt")
-        picture = render_samples(samples[: self.max_pictured], centers=getattr(pl_module, "mode_centers", None))
-        save_png(picture, out / f"samples{rank}.png")
+        written = [out / f"samples{rank}.pt"]
+        if drawable(samples.shape[1:]):
+            picture = render_samples(samples[: self.max_pictured], centers=getattr(pl_module, "mode_centers", None))
+            written.append(save_png(picture, out / f"samples{rank}.png"))
+        print(f"lightgan: wrote {len(samples)} samples to {' and '.join(map(str, written))}", flush=True)

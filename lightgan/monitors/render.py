@@ -142,7 +142,9 @@ def scatter_matrix(
             ax.set_xlabel(f"dim {col}" if row == shown - 1 else "")
             ax.set_ylabel(f"dim {row}" if col == 0 else "")
     if shown > 1:
-        fig.legend(*axes[-1, 0].get_legend_handles_labels(), loc="upper right", fontsize=8, markerscale=4)
+        legend = fig.legend(*axes[-1, 0].get_legend_handles_labels(), loc="upper right", fontsize=8)
+        for handle in legend.legend_handles:
+            handle.set_sizes([20])  # the panels' 1-point dots would be invisible in the legend
     fig.suptitle(", ".join(part for part in (title, f"dims 0-{shown - 1} of {dims}") if part))
     return _picture(fig)
 

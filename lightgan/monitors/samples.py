@@ -2,10 +2,11 @@
 
 The inputs (noise, labels, and for models that take data as input the same held-out batch)
 are part of the callback's checkpoint state, so successive pictures show how the generator
-changes rather than a new random draw. Images become a grid; 2-D data becomes a scatter plot
-over the datamodule's mode centres. Conditional models get one row per class, models with
-several generators one row (or one colour of points) per generator; models that take images
-get each input row above its output row.
+changes rather than a new random draw. Images become a grid; vectors a histogram (1-D), a
+scatter plot (2-D) or a scatter matrix of their first dimensions, over the datamodule's mode
+centres. Conditional models get one row per class, models with several generators one row (or
+one colour of points) per generator; models that take images get each input row above its
+output row. Samples of any other shape are not drawn (a warning says so) and training goes on.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from typing import Any
 import lightning as L
 import numpy as np
 import torch
+from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor
 
 from lightgan import registry
 from lightgan.core.module import GANModule
 from lightgan.errors import ConfigError
 from lightgan.monitors.pictures import PeriodicPicture
-from lightgan.monitors.render import render_samples
+from lightgan.monitors.render import drawable, render_samples
 
 
 def conditional_model_names() -> list[str]:
@@ -37,7 +39,7 @@ class FixedNoiseSamples(PeriodicPicture):
         every_n_steps: also draw every N generator steps (None: only per epoch).
         num_images: images in the grid for image data (``nrow`` per class for conditional models, per generator
             for models with several instead).
-        num_points: points in the scatter plot for 2-D data.
+        num_points: points in the plot for vector data.
         nrow: images per grid row.
         class_rows: one row per class (conditional models only); None: whenever the model is conditional.
         seed: seed of the fixed noise.
@@ -60,6 +62,7 @@ class FixedNoiseSamples(PeriodicPicture):
         super().__init__(every_n_epochs, every_n_steps, folder)
         self.num_images, self.num_points, self.nrow, self.seed = num_images, num_points, nrow, seed
         self.class_rows = class_rows
+        self.can_draw = True
         self.z: Tensor | None = None
         self.labels: Tensor | None = None
         self.conditions: dict[str, Tensor] = {}
@@ -74,6 +77,13 @@ class FixedNoiseSamples(PeriodicPicture):
                 f"conditional (its generator takes no labels). Use a conditional model ({names}) "
                 "or set class_rows: false."
             )
+        self.can_draw = drawable(pl_module.data_shape)
+        if not self.can_draw:
+            rank_zero_warn(
+                f"FixedNoiseSamples: samples of shape {tuple(pl_module.data_shape)} cannot be drawn "
+                "(images (C, H, W) or vectors (D,) can); training goes on without sample pictures."
+            )
+            return
         if self.z is not None or self.conditions or (conditional and not pl_module.num_classes):
             return  # resumed, or a conditional model without labels (its own setup reports that)
         is_points = len(pl_module.data_shape) == 1
@@ -103,7 +113,9 @@ class FixedNoiseSamples(PeriodicPicture):
         self.z, self.labels = state_dict["z"], state_dict["labels"]
         self.conditions = state_dict.get("conditions", {})
 
-    def render(self, trainer: L.Trainer, pl_module: GANModule, title: str) -> np.ndarray:
+    def render(self, trainer: L.Trainer, pl_module: GANModule, title: str) -> np.ndarray | None:
+        if not self.can_draw:
+            return None
         device = pl_module.device
         z = self.z.to(device) if self.z is not None else None
         labels = self.labels.to(device) if self.labels is not None else None

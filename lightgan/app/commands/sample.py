@@ -26,7 +26,7 @@ from lightgan.app.commands.device import DEVICE_HELP, resolve_device
 from lightgan.app.commands.parser import CommandParser
 from lightgan.core.checkpoint import load_gan
 from lightgan.errors import ConfigError
-from lightgan.monitors.render import image_grid, render_samples, save_png
+from lightgan.monitors.render import drawable, image_grid, render_samples, save_png
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
@@ -34,10 +34,10 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 def build_parser(prog: str = "lightgan sample") -> argparse.ArgumentParser:
     parser = CommandParser(
         prog=prog,
-        description="Generate samples from a checkpoint. A .png/.jpg output is a grid (a scatter plot for "
-        "2-D data); a .pt output is the raw tensor in data space ([-1, 1] for images). Models that take data "
-        "as input get the first --n held-out samples of their training data; --data.init_args.* overrides "
-        "work as in lightgan fit.",
+        description="Generate samples from a checkpoint. A .png/.jpg output is a grid (for vectors a "
+        "histogram, a scatter plot or a scatter matrix of the first dimensions); a .pt output is the raw tensor "
+        "in data space ([-1, 1] for images). Models that take data as input get the first --n held-out samples "
+        "of their training data; --data.init_args.* overrides work as in lightgan fit.",
     )
     add_checkpoint_argument(parser)
     parser.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
@@ -130,7 +130,13 @@ def check_writable(out: Path, kind: str) -> None:
 
 
 def check_picture_size(n: int, nrow: int, shape: tuple[int, ...], out: Path, input_rows: int) -> None:
-    """A grid too large to look at or to store as JPEG stops before anything is generated."""
+    """Samples that cannot be drawn, or a grid too large to look at or to store as JPEG, stop before anything
+    is generated."""
+    if not drawable(shape):
+        raise ConfigError(
+            f"--out {out}: samples of shape {tuple(shape)} cannot be drawn (images (C, H, W) or vectors (D,) can): "
+            f"write a tensor (--out {out.with_suffix('.pt')})."
+        )
     if n > MAX_PICTURED:
         raise ConfigError(
             f"--n {n} samples make a picture too large to look at (more than {MAX_PICTURED:,}): write a tensor "
