@@ -40,6 +40,18 @@ def interpolate(start: Tensor, end: Tensor, fractions: Tensor, method: Method = 
     return (torch.sin((1 - t) * omega) * start + torch.sin(t * omega) * end) / torch.sin(omega)
 
 
+def random_pairs(pl_module: GANModule, count: int, seed: int) -> Tensor:
+    """(count, 2, latent_dim) endpoint pairs from the model's prior, drawn on the CPU: the same on any device."""
+    rng = torch.Generator().manual_seed(seed)
+    return pl_module.sample_noise(2 * count, rng).cpu().view(count, 2, -1)
+
+
+def walks(pairs: Tensor, steps: int, method: Method = "slerp") -> Tensor:
+    """(P, 2, D) endpoint pairs -> (P, steps, D): each walk from its start to its end, both included."""
+    fractions = torch.linspace(0, 1, steps)
+    return torch.stack([interpolate(start, end, fractions, method) for start, end in pairs])
+
+
 class LatentInterpolation(PeriodicPicture):
     """A grid whose rows go from one latent vector to another in ``num_steps`` images.
 
@@ -100,8 +112,7 @@ class LatentInterpolation(PeriodicPicture):
 
     def _pairs(self, pl_module: GANModule) -> Tensor:
         if self.endpoints is None:
-            rng = torch.Generator().manual_seed(self.seed)
-            return pl_module.sample_noise(2 * self.num_rows, rng).cpu().view(self.num_rows, 2, -1)
+            return random_pairs(pl_module, self.num_rows, self.seed)
         pairs = torch.tensor([list(map(list, pair)) for pair in self.endpoints], dtype=torch.float32)
         if pairs.dim() != 3 or pairs.shape[1:] != (2, pl_module.latent_dim):
             raise ConfigError(
@@ -112,8 +123,7 @@ class LatentInterpolation(PeriodicPicture):
 
     def latents(self, pl_module: GANModule) -> Tensor:
         """(rows * num_steps, latent_dim) latent vectors, row by row."""
-        fractions = torch.linspace(0, 1, self.num_steps)
-        return torch.cat([interpolate(a, b, fractions, self.method) for a, b in self._pairs(pl_module)])
+        return walks(self._pairs(pl_module), self.num_steps, self.method).flatten(0, 1)
 
     def render(self, trainer: L.Trainer, pl_module: GANModule, title: str) -> np.ndarray:
         assert self.z is not None

@@ -89,7 +89,7 @@ class FixedNoiseSamples(PeriodicPicture):
         is_points = len(pl_module.data_shape) == 1
         by_class = conditional and not is_points and self.class_rows is not False
         n = self.num_points if is_points else pl_module.num_classes * self.nrow if by_class else self.num_images
-        generators = _generator_count(pl_module, n)
+        generators = generator_count(pl_module, n)
         if generators > 1 and not is_points and not by_class:  # one row of nrow samples per generator
             n = generators * self.nrow
         if pl_module.input_conditions:  # the generator translates data: always the same held-out inputs
@@ -127,7 +127,7 @@ class FixedNoiseSamples(PeriodicPicture):
         )
 
 
-def _generator_count(pl_module: GANModule, n: int) -> int:
+def generator_count(pl_module: GANModule, n: int) -> int:
     """How many generators make a batch of ``n`` samples (1 for a model with one)."""
     sources = pl_module.sample_sources(n)
     return int(sources.max()) + 1 if sources is not None and len(sources) else 1

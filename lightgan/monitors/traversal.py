@@ -11,6 +11,11 @@ from lightgan.monitors.pictures import PeriodicPicture
 from lightgan.monitors.render import image_grid
 
 
+def has_traversal(pl_module: GANModule) -> bool:
+    """Whether the model defines ``traversal() -> (z, columns)``: latents whose columns sweep a code."""
+    return callable(getattr(pl_module, "traversal", None))
+
+
 class LatentTraversal(PeriodicPicture):
     """Draw the model's traversal latents as a grid, for models that define ``traversal() -> (z, columns)``.
 
@@ -35,7 +40,7 @@ class LatentTraversal(PeriodicPicture):
 
     def setup(self, trainer: L.Trainer, pl_module: GANModule, stage: str) -> None:
         super().setup(trainer, pl_module, stage)
-        if not callable(getattr(pl_module, "traversal", None)):
+        if not has_traversal(pl_module):
             raise ConfigError(
                 f"LatentTraversal draws the latents a model's traversal() gives, but {type(pl_module).__name__} has "
                 "none (InfoGAN has). Remove the callback."
