@@ -46,7 +46,7 @@ def figures(monkeypatch: pytest.MonkeyPatch) -> Iterator[list]:
     import matplotlib.pyplot as plt
 
     kept = []
-    monkeypatch.setattr(render, "_picture", lambda fig: kept.append(fig) or np.zeros((1, 1, 3), np.uint8))
+    monkeypatch.setattr(render, "figure_to_array", lambda fig: kept.append(fig) or np.zeros((1, 1, 3), np.uint8))
     yield kept
     for fig in kept:
         plt.close(fig)

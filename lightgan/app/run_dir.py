@@ -17,7 +17,7 @@ _VERSION = re.compile(r"^version_(\d+)$")
 RUN_MARKER = ".lightgan-run"
 
 
-def _versions(base: Path) -> list[tuple[int, Path]]:
+def run_versions(base: Path) -> list[tuple[int, Path]]:
     if not base.is_dir():
         return []
     found = [(int(m.group(1)), p) for p in base.iterdir() if p.is_dir() and (m := _VERSION.match(p.name))]
@@ -38,7 +38,7 @@ def next_version_dir(base: Path) -> Path:
     Processes of one run that a launcher started besides rank 0 claim nothing: only rank 0
     writes, and Lightning sends its checkpoint folder to the others.
     """
-    versions = _versions(base)
+    versions = run_versions(base)
     number = versions[-1][0] + 1 if versions else 0
     if launcher_rank() != 0:
         return base / f"version_{number}"
@@ -80,7 +80,7 @@ def find_last_checkpoint(base: Path) -> Path | None:
     direct = _newest_last_checkpoint(base / "checkpoints")
     if direct is not None:
         return direct
-    for _, version_dir in reversed(_versions(base)):
+    for _, version_dir in reversed(run_versions(base)):
         candidate = _newest_last_checkpoint(version_dir / "checkpoints")
         if candidate is not None:
             return candidate
@@ -94,7 +94,7 @@ def checkpoint_candidates(base: Path) -> list[Path]:
     if last is not None:
         folder = last.parent
     else:
-        folders = [base / "checkpoints", *(v / "checkpoints" for _, v in reversed(_versions(base)))]
+        folders = [base / "checkpoints", *(v / "checkpoints" for _, v in reversed(run_versions(base)))]
         folder = next((f for f in folders if any(f.glob("*.ckpt"))), None)
         if folder is None:
             return []
@@ -110,7 +110,7 @@ def requeued_run_dir(base: Path) -> Path | None:
     """
     if os.environ.get("SLURM_RESTART_COUNT", "0") in ("", "0"):
         return None
-    for _, version_dir in reversed(_versions(base)):
+    for _, version_dir in reversed(run_versions(base)):
         if any(version_dir.glob("hpc_ckpt_*.ckpt")):
             return version_dir
     return None

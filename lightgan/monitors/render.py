@@ -32,7 +32,7 @@ def image_grid(images: Tensor, nrow: int = 8, padding: int = 2) -> np.ndarray:
     return (grid.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
 
 
-def _pyplot() -> ModuleType:
+def pyplot() -> ModuleType:
     """matplotlib's pyplot on a backend that needs no display (training runs on headless machines)."""
     import matplotlib
 
@@ -42,9 +42,9 @@ def _pyplot() -> ModuleType:
     return plt
 
 
-def _picture(fig: Figure) -> np.ndarray:
+def figure_to_array(fig: Figure) -> np.ndarray:
     """A finished figure -> HxWx3 uint8 picture; the figure is closed."""
-    plt = _pyplot()
+    plt = pyplot()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", bbox_inches="tight")
     plt.close(fig)
@@ -57,7 +57,7 @@ def _by_group(points: np.ndarray, groups: Tensor | None) -> list[tuple[np.ndarra
     if groups is None:
         return [(points, "tab:blue", "samples")]
     owner = groups.cpu().numpy()
-    colours = _pyplot().get_cmap("tab10" if owner.max() < 10 else "tab20")
+    colours = pyplot().get_cmap("tab10" if owner.max() < 10 else "tab20")
     return [(points[owner == group], colours(int(group) % 20), f"G{group}") for group in np.unique(owner)]
 
 
@@ -76,7 +76,7 @@ def scatter_plot(
     """2-D samples (blue, or one colour per group: the generator that made them) over mode centres
     (red crosses) -> HxWx3 uint8 picture."""
     pts = points.detach().float().cpu().numpy()
-    fig, ax = _pyplot().subplots(figsize=(5, 5), dpi=100)
+    fig, ax = pyplot().subplots(figsize=(5, 5), dpi=100)
     for mine, colour, label in _by_group(pts, groups):
         ax.scatter(mine[:, 0], mine[:, 1], s=2, alpha=0.5, color=colour, label=label)
     if centers is not None:
@@ -88,7 +88,7 @@ def scatter_plot(
     ax.set_aspect("equal")
     ax.set_title(title)
     ax.legend(loc="upper right", fontsize=8)
-    return _picture(fig)
+    return figure_to_array(fig)
 
 
 def histogram(
@@ -97,7 +97,7 @@ def histogram(
     """1-D samples as a histogram (one colour per generator when ``groups`` is given), mode centres as
     dashed red lines -> HxWx3 uint8 picture."""
     values = points.detach().float().cpu().numpy().reshape(-1)
-    fig, ax = _pyplot().subplots(figsize=(6, 4), dpi=100)
+    fig, ax = pyplot().subplots(figsize=(6, 4), dpi=100)
     bins = _bins(values)
     for mine, colour, label in _by_group(values, groups):
         ax.hist(mine, bins=bins, histtype="stepfilled", alpha=0.5, color=colour, label=label)
@@ -110,7 +110,7 @@ def histogram(
     ax.set_ylabel("samples")
     ax.set_title(title)
     ax.legend(loc="upper right", fontsize=8)
-    return _picture(fig)
+    return figure_to_array(fig)
 
 
 def scatter_matrix(
@@ -125,7 +125,7 @@ def scatter_matrix(
     pts = points.detach().float().cpu().numpy()
     dims = pts.shape[1]
     shown = min(dims, max_dims)
-    fig, axes = _pyplot().subplots(shown, shown, figsize=(2.5 * shown, 2.5 * shown), dpi=100, squeeze=False)
+    fig, axes = pyplot().subplots(shown, shown, figsize=(2.5 * shown, 2.5 * shown), dpi=100, squeeze=False)
     parts = _by_group(pts, groups)
     c = centers.cpu().numpy() if centers is not None else None
     for row in range(shown):
@@ -146,7 +146,7 @@ def scatter_matrix(
         for handle in legend.legend_handles:
             handle.set_sizes([20])  # the panels' 1-point dots would be invisible in the legend
     fig.suptitle(", ".join(part for part in (title, f"dims 0-{shown - 1} of {dims}") if part))
-    return _picture(fig)
+    return figure_to_array(fig)
 
 
 def drawable(shape: Sequence[int]) -> bool:
@@ -208,4 +208,14 @@ def save_png(image: np.ndarray, path: str | Path) -> Path:
     return path
 
 
-__all__ = ["drawable", "histogram", "image_grid", "render_samples", "save_png", "scatter_matrix", "scatter_plot"]
+__all__ = [
+    "drawable",
+    "figure_to_array",
+    "histogram",
+    "image_grid",
+    "pyplot",
+    "render_samples",
+    "save_png",
+    "scatter_matrix",
+    "scatter_plot",
+]
