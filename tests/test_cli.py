@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,8 @@ def test_fit_help_lists_registered_models_and_datamodules(capsys: pytest.Capture
     listed = out.split("Registered models (--model): ", 1)[1].split("Registered", 1)[0]
     assert {"DCGAN", "GAN"} <= {name.strip() for name in listed.replace("\n", " ").split(",")}
     assert "FashionMNIST" in out and "RingMixture" in out and "LabelSmoothing" in out
+    for kind in ("models", "datamodules", "callbacks", "losses"):  # each list is a paragraph of its own
+        assert re.search(rf"^Registered {kind} ", out, re.MULTILINE), kind
 
 
 def test_print_config_shows_the_resolved_config(capsys: pytest.CaptureFixture[str]) -> None:

@@ -246,3 +246,22 @@ def test_plugins_command_lists_kind_distribution_version_and_status(
     assert status == 2 and "callback BrokenCallback (listed-plugin)" in err
     status, out, _ = run_cli(["plugins", "--check", "--kind", "model"], capsys)
     assert status == 0 and "ListedGAN" in out
+
+
+def test_plugins_table_keeps_class_path_and_status_at_80_columns(
+    site: FakeSite, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    good = site.module(GAN_SUBCLASS.format(name="ListedGAN"))
+    site.dist("listed-plugin", "4.5", {"lightgan.models": {"ListedGAN": f"{good}:ListedGAN"}})
+    status, out, _ = run_cli(["plugins", "--kind", "model"], capsys)
+    assert status == 0 and max(map(len, out.splitlines())) <= 80
+    row = next(line for line in out.splitlines() if "ListedGAN " in line)
+    assert row.split()[-1] == "ok" and "listed-plugin" in row
+    header = next(line for line in out.splitlines() if "class path" in line)
+    start, end = header.index("class path"), header.index("from")
+    lines = out.splitlines()
+    first = lines.index(row)
+    column = [lines[first][start:end].strip()]
+    column += [line[start:end].strip() for line in lines[first + 1 :] if not line[:start].strip()]
+    assert "".join(column).startswith(f"{good}.ListedGAN")  # folded onto more lines, not cut

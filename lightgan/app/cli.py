@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import sys
+import textwrap
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -62,7 +63,12 @@ OWN_COMMANDS = {
         "lightgan.app.commands.sample",
         "draw samples from a checkpoint into a picture, a .pt tensor or a folder of images",
     ),
+    "interpolate": (
+        "lightgan.app.commands.interpolate",
+        "animate walks through a checkpoint's latent space into a .gif, an .mp4 or a folder of frames",
+    ),
     "evaluate": ("lightgan.app.commands.evaluate", "score a checkpoint: FID/KID/IS/precision-recall, mode coverage"),
+    "compare": ("lightgan.app.commands.compare", "compare runs: their last metrics in a table, their curves in a PNG"),
     "train-classifier": ("lightgan.app.commands.train_classifier", "train the classifier behind domain features"),
     "plugins": ("lightgan.app.commands.plugins", "list registered models, datamodules, callbacks and losses"),
 }
@@ -87,10 +93,15 @@ def _quiet_third_party_noise() -> None:
 
 
 class _KeepLinesFormatter(DefaultHelpFormatter):
-    """Keep the line breaks of descriptions (the lists of registered names)."""
+    """Descriptions keep their line breaks: each list of registered names is a paragraph of its own,
+    wrapped to the terminal, its continuation lines indented."""
 
     def _fill_text(self, text: str, width: int, indent: str) -> str:
-        return "".join(indent + line for line in text.splitlines(keepends=True))
+        paragraphs = (
+            textwrap.fill(line, width, initial_indent=indent, subsequent_indent=indent + "    ") if line else ""
+            for line in text.splitlines()
+        )
+        return "\n".join(paragraphs) + "\n"
 
 
 class LoggedSaveConfigCallback(SaveConfigCallback):
@@ -410,7 +421,6 @@ def run_lightning(argv: list[str], from_sys_argv: bool = False) -> LightGANCLI:
     parser_kwargs = {
         name: {
             "description": f"lightgan {name}: {text}.\n\n{names}",
-            "formatter_class": _KeepLinesFormatter,
             **strict,
         }
         for name, text in LIGHTNING_COMMANDS.items()
@@ -425,7 +435,8 @@ def run_lightning(argv: list[str], from_sys_argv: bool = False) -> LightGANCLI:
         trainer_defaults={
             "logger": {"class_path": "lightgan.app.loggers.WandbAutoModeLogger", "init_args": {"project": "lightgan"}},
         },
-        parser_kwargs={**parser_kwargs, "env_prefix": "LIGHTGAN", **strict},
+        # jsonargparse gives every subcommand the main parser's formatter
+        parser_kwargs={**parser_kwargs, "env_prefix": "LIGHTGAN", "formatter_class": _KeepLinesFormatter, **strict},
         auto_configure_optimizers=False,
         args=None if from_sys_argv else argv,
     )

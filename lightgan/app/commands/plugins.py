@@ -55,17 +55,24 @@ def _print_plain(rows: list[Row]) -> None:
 
 
 def _print_rich(rows: list[Row]) -> None:
+    """One table per kind, distribution and version in one column: at 80 columns the class path and
+    status still fit (folded onto more lines when long); they are what a name clash tells the user to read."""
     from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="lightgan registry", title_justify="left", box=box.SIMPLE_HEAD)
-    for column in COLUMNS:
-        table.add_column(column, no_wrap=column not in ("class path", "status"), overflow="fold")
-    for row in rows:
-        *cells, status = row.cells()
-        table.add_row(*cells, f"[green]{status}[/]" if not row.problems else f"[red]{status}[/]")
-    Console().print(table)
+    console = Console()
+    for kind in dict.fromkeys(row.entry.kind for row in rows):
+        table = Table(title=f"registered {kind}s", title_justify="left", box=box.SIMPLE_HEAD)
+        table.add_column("name", no_wrap=True)
+        table.add_column("class path", overflow="fold", min_width=20)
+        table.add_column("from", overflow="fold")
+        table.add_column("status", overflow="fold", min_width=6)
+        for row in (row for row in rows if row.entry.kind == kind):
+            e = row.entry
+            colour = "red" if row.problems else "green"
+            table.add_row(e.name, e.class_path, f"{e.distribution} {e.version}", f"[{colour}]{row.status}[/]")
+        console.print(table)
 
 
 def build_parser(prog: str = "lightgan plugins") -> argparse.ArgumentParser:
