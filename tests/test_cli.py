@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import pytest
@@ -269,3 +270,22 @@ def test_progress_bar_counts_generator_steps_and_names_max_steps() -> None:
     assert "(to step 12)" in task.description and "-2" not in task.description
     bounded = fit(*TINY_RING, *ring, "--trainer.max_epochs=2", "--trainer.enable_progress_bar=true")
     assert bounded.trainer.progress_bar_callback._get_train_description(1).strip() == "Epoch 1/1"
+
+
+def test_a_second_config_that_replaces_the_callbacks_says_what_it_drops(tmp_path: Path) -> None:
+    from lightgan.tricks import GeneratorEMA, InstanceNoise
+
+    first, replacing, adding = (tmp_path / name for name in ("first.yaml", "replacing.yaml", "adding.yaml"))
+    first.write_text("trainer:\n  callbacks:\n    - GeneratorEMA\n    - class_path: InstanceNoise\n")
+    replacing.write_text("trainer:\n  callbacks:\n    - LabelSmoothing\n")
+    adding.write_text("trainer:\n  callbacks+:\n    - LabelSmoothing\n")
+    steps = ("--trainer.max_steps=1", "--trainer.limit_val_batches=0")
+    with pytest.warns(UserWarning, match=r"replaces the list from .*first\.yaml, dropping GeneratorEMA, InstanceNoise"):
+        replaced = fit(*TINY_RING, f"--config={first}", f"--config={replacing}", *steps)
+    assert not any(isinstance(cb, GeneratorEMA | InstanceNoise) for cb in replaced.trainer.callbacks)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        added = fit(*TINY_RING, f"--config={first}", f"--config={adding}", *steps)
+    assert not [w for w in caught if "replaces the list" in str(w.message)]
+    names = {type(cb).__name__ for cb in added.trainer.callbacks}
+    assert {"GeneratorEMA", "InstanceNoise", "LabelSmoothing"} <= names

@@ -30,7 +30,7 @@ from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from lightgan import __version__, registry
-from lightgan.app.config_files import read_config_file
+from lightgan.app.config_files import read_config_file, replaced_callbacks
 from lightgan.app.progress import use_gan_progress_bar
 from lightgan.app.records import RunRecords
 from lightgan.app.run_dir import (
@@ -414,6 +414,8 @@ def run_lightning(argv: list[str], from_sys_argv: bool = False) -> LightGANCLI:
     _quiet_third_party_noise()
     _check_names(argv)
     _preload(argv)
+    for note in replaced_callbacks(_config_paths(argv)):
+        rank_zero_warn(f"lightgan: {note}")
     names = _registered_names()
     # no abbreviations (a misspelled --trainer.max_epoch must not set max_epochs), errors raised, not printed
     # under 50 lines of usage: main() prints them in one line
