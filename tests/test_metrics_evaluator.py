@@ -95,3 +95,14 @@ def test_the_classes_metric_alone_uses_a_domain_feature_classifier(mnist_root: P
     path = save_classifier(DomainClassifier((1, 28, 28), 10, width=4, feature_dim=8), tmp_path / "clf.pt")
     scorer = evaluator(mnist, tmp_path, metrics="classes", features=f"domain:{path}")
     assert scorer.extractor is None and scorer.classifier is not None
+
+
+def test_the_modes_metric_is_the_default_only_for_data_with_centres_and_their_spread() -> None:
+    from types import SimpleNamespace
+
+    from lightgan.data import RingMixture
+    from lightgan.metrics.evaluator import has_modes
+
+    assert has_modes(RingMixture(num_samples=16, val_samples=16))
+    assert not has_modes(SimpleNamespace(mode_centers=torch.zeros(4, 2)))  # centres alone cannot say "high quality"
+    assert not has_modes(SimpleNamespace())

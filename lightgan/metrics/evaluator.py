@@ -96,6 +96,11 @@ class Evaluation:
         return {name: score.value for name, score in self.scores.items()}
 
 
+def has_modes(datamodule: Any) -> bool:
+    """Whether the data is a mixture the modes metric can measure: it needs both the centres and their spread."""
+    return getattr(datamodule, "mode_centers", None) is not None and getattr(datamodule, "mode_std", None) is not None
+
+
 class Evaluator:
     """Scores generators against one real split of ``datamodule``.
 
@@ -172,7 +177,7 @@ class Evaluator:
         )
 
     def _check_mixture(self) -> None:
-        if getattr(self.datamodule, "mode_centers", None) is None or getattr(self.datamodule, "mode_std", None) is None:
+        if not has_modes(self.datamodule):
             raise ConfigError(
                 f"The modes metric needs a 2-D mixture datamodule with mode_centers and mode_std (RingMixture, "
                 f"GridMixture); {type(self.datamodule).__name__} has none. For labelled images use classes."

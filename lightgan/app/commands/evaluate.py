@@ -33,7 +33,7 @@ from lightgan.app.commands.evaluate_run import (
 from lightgan.app.commands.parser import CommandParser
 from lightgan.core.checkpoint import load_gan
 from lightgan.errors import ConfigError
-from lightgan.metrics.evaluator import METRICS, Evaluation, Evaluator
+from lightgan.metrics.evaluator import METRICS, Evaluation, Evaluator, has_modes
 from lightgan.metrics.features import FEATURE_SPECS
 from lightgan.metrics.report import LOWER_IS_BETTER, format_table, format_value, report_dict, write_json
 
@@ -113,7 +113,7 @@ def _open(
             f"The checkpoint's generator makes {tuple(model.data_shape)} samples but the config's data is "
             f"{tuple(datamodule.data_shape)}: pass the config the model was trained with."
         )
-    metrics = args.metrics or ("modes" if getattr(datamodule, "mode_centers", None) is not None else "fid,kid,pr")
+    metrics = args.metrics or ("modes" if has_modes(datamodule) else "fid,kid,pr")
     evaluator = Evaluator(
         datamodule,
         metrics=metrics,
