@@ -103,6 +103,6 @@ def test_the_modes_metric_is_the_default_only_for_data_with_centres_and_their_sp
     from lightgan.data import RingMixture
     from lightgan.metrics.evaluator import has_modes
 
-    assert has_modes(RingMixture(num_samples=16, val_samples=16))
+    assert has_modes(RingMixture(num_samples=16, val_samples=16, batch_size=8))
     assert not has_modes(SimpleNamespace(mode_centers=torch.zeros(4, 2)))  # centres alone cannot say "high quality"
     assert not has_modes(SimpleNamespace())
