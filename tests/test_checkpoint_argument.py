@@ -55,3 +55,12 @@ def test_a_checkpoint_that_names_nothing_is_one_line(given: str, configs: list[s
     with pytest.raises(ConfigError, match="^" + message.replace(".", r"\.")) as error:
         resolve_checkpoint(given, configs)
     assert "\n" not in str(error.value)
+
+
+def test_own_commands_take_dashes_or_underscores(two_runs: tuple[Path, Path, Path]) -> None:
+    _, first, _ = two_runs
+    assert main(["sample", "--ckpt_path", str(first), "--n", "8", "--no_ema", "--out", "under.pt"]) == 0
+    assert main(["sample", "--ckpt-path", str(first), "--n", "8", "--no-ema", "--out", "dash.pt"]) == 0
+    assert torch.equal(torch.load("under.pt"), torch.load("dash.pt"))
+    assert main(["evaluate", "--ckpt_path", str(first), "--n", "64", "--no_progress", "--no_reference"]) == 0
+    assert main(["evaluate", "--ckpt_path", str(first), "--no_such_option"]) == 2
