@@ -14,16 +14,20 @@ from lightgan.metrics import Evaluator, UnreliableScoreWarning
 
 
 class PointSource:
-    """Stands in for a trained GAN: ``sample`` draws from a fixed distribution with the given generator."""
+    """Stands in for a trained GAN: its inputs are a mode and a 2-D offset, ``sample`` maps them to points."""
 
     device = torch.device("cpu")
 
     def __init__(self, centers: torch.Tensor, std: float) -> None:
         self.centers, self.std = centers, std
 
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        modes = torch.randint(0, len(self.centers), (n,), generator=generator)
-        return self.centers[modes] + self.std * torch.randn(n, 2, generator=generator)
+    def sample_inputs(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, None]:
+        modes = torch.randint(0, len(self.centers), (n, 1), generator=generator)
+        return torch.cat([modes.float(), torch.randn(n, 2, generator=generator)], dim=1), None
+
+    def sample(self, n: int, labels: None = None, z: torch.Tensor | None = None) -> torch.Tensor:
+        z = self.sample_inputs(n)[0] if z is None else z
+        return self.centers[z[:, 0].long()] + self.std * z[:, 1:]
 
 
 @pytest.fixture
@@ -81,7 +85,8 @@ def test_bad_choices_fail_before_any_work(ring: RingMixture, mnist_root: Path, t
 def test_fewer_samples_than_feature_dimensions_is_warned_and_noted(mnist_root: Path, tmp_path: Path) -> None:
     mnist = MNIST(root=str(mnist_root), download=False)
     images = PointSource(torch.zeros(1, 2), 1.0)
-    images.sample = lambda n, generator=None: torch.rand(n, 1, 28, 28, generator=generator) * 2 - 1
+    images.sample_inputs = lambda n, generator=None: (torch.rand(n, 784, generator=generator), None)
+    images.sample = lambda n, labels=None, z=None: z.view(n, 1, 28, 28) * 2 - 1
     with pytest.warns(UnreliableScoreWarning, match="FID from 50 samples of 784-d features is unreliable"):
         result = evaluator(mnist, tmp_path, metrics="fid", features="raw", n=50).evaluate(images)
     assert result.scores["fid"].n_real == 50

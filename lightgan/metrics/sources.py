@@ -43,7 +43,18 @@ def dataset_batches(
 
 
 def generator_batches(model: Any, n: int, batch_size: int, seed: int) -> Iterator[Batch]:
-    """``n`` samples from ``model.sample`` (EMA generator when present) with noise from a seeded generator."""
-    rng = torch.Generator(device=model.device).manual_seed(seed)
+    """``n`` samples from ``model.sample`` (EMA generator when present), ``batch_size`` at a time.
+
+    The inputs of all ``n`` are drawn at once on the CPU from ``seed`` (as ``lightgan sample
+    --seed`` draws them), so the samples are the same whatever the batch size or the device.
+    """
+    z, labels = model.sample_inputs(n, generator=torch.Generator().manual_seed(seed))
+    start = 0
     for size in chunks(n, batch_size):
-        yield {"real": model.sample(size, generator=rng)}
+        part = slice(start, start + size)
+        start += size
+        yield {"real": model.sample(size, labels=_part(labels, part), z=_part(z, part))}
+
+
+def _part(values: Tensor | None, part: slice) -> Tensor | None:
+    return None if values is None else values[part]

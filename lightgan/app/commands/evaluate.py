@@ -100,6 +100,9 @@ class _RawGenerator:
     def sample(self, n: int, **kwargs: Any) -> torch.Tensor:
         return self.model.sample(n, use_ema=False, **kwargs)
 
+    def sample_inputs(self, n: int, **kwargs: Any) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        return self.model.sample_inputs(n, **kwargs)
+
 
 def _open(
     args: argparse.Namespace, data_overrides: list[str], ckpt: Path, device: torch.device
