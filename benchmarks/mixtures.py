@@ -29,7 +29,9 @@ import re
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -119,6 +121,16 @@ def recipes(configs: list[str], fixed: list[str], vary: list[str]) -> list[Recip
 
 
 # ---------------------------------------------------------------------------------------------- one run
+@contextmanager
+def own_argv() -> Iterator[None]:
+    """Hide this script's arguments while a run parses its own: Lightning warns when it sees both."""
+    saved_argv, sys.argv = sys.argv, sys.argv[:1]
+    try:
+        yield
+    finally:
+        sys.argv = saved_argv
+
+
 def first_step_meeting(history: list[dict[str, Any]], num_modes: int, target_hq: float) -> int | None:
     """The first measured step with every mode captured and at least ``target_hq`` % high-quality samples."""
     for entry in history:
@@ -165,11 +177,8 @@ def train_one(recipe: Recipe, seed: int, options: dict[str, Any]) -> dict[str, A
         "--trainer.callbacks.reference=false",
     ]
     started, cpu_started = time.perf_counter(), time.process_time()
-    saved_argv, sys.argv = sys.argv, sys.argv[:1]  # the run's arguments are argv, not this script's
-    try:
+    with own_argv():
         cli = run_lightning(argv)
-    finally:
-        sys.argv = saved_argv
     wall_s, cpu_s = time.perf_counter() - started, time.process_time() - cpu_started
     # the benchmark's own tracker is the last one: a config may bring its own with other settings
     tracker = [cb for cb in cli.trainer.callbacks if isinstance(cb, QualityMetrics)][-1]

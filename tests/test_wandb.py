@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from helpers import TINY_RING, fit
+from wandb.proto import wandb_internal_pb2 as pb
 
 from lightgan.app import loggers
 from lightgan.app.loggers import resolve_wandb_mode
@@ -76,6 +77,48 @@ def test_offline_run_records_metrics_config_and_sample_images(monkeypatch: pytes
     assert b"train/g_loss" in record and b"train/d_loss" in record
     assert b"RingMixture" in record and b"n_critic" in record  # the resolved CLI config
     assert (cli.run_dir / "config.yaml").is_file()
+
+
+def test_a_run_is_grouped_by_its_config_tagged_with_what_it_trained_and_gets_its_gif(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("WANDB_MODE")
+    cli = fit(*TINY_RING, "--trainer.max_steps=4", "--trainer.callbacks+=ProgressGIF", logger=True)
+    assert cli.run_dir.parent.name == "gan_ringmixture"  # the config name lightgan gave the run folder
+    (run,) = (cli.run_dir / "wandb").glob("offline-run-*")
+    (video,) = (run / "files" / "media" / "videos").glob("progress_*.gif")
+    assert video.read_bytes() == (cli.run_dir / "samples" / "progress.gif").read_bytes()
+    (record_file,) = run.glob("run-*.wandb")
+    # the run's labels as wandb serialises them into its record
+    tags = pb.RunRecord(tags=["GAN", "RingMixture", "ProgressGIF"]).SerializeToString()
+    record = _wait_for_record(record_file, tags)
+    assert tags in record and pb.RunRecord(run_group="gan_ringmixture").SerializeToString() in record
+    assert pb.RunRecord(project="lightgan").SerializeToString() in record
+
+
+@pytest.mark.parametrize("log_model", ["true", "all"])
+def test_checkpoints_are_model_artifacts_of_the_offline_run(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, log_model: str
+) -> None:
+    monkeypatch.delenv("WANDB_MODE")
+    staging = tmp_path / "wandb-data" / "artifacts" / "staging"  # where wandb keeps the files for `wandb sync`
+    monkeypatch.setenv("WANDB_DATA_DIR", str(tmp_path / "wandb-data"))
+    options = [f"--trainer.logger.init_args.{key}" for key in (f"log_model={log_model}", "tags=[mine]", "group=trial")]
+    cli = fit(*TINY_RING, "--trainer.max_steps=4", *options, logger=True)
+    logger = cli.trainer.logger
+    assert (logger._wandb_init["tags"], logger._wandb_init["group"]) == (["mine"], "trial")  # the user's labels stay
+    (record_file,) = (cli.run_dir / "wandb").glob("offline-run-*/run-*.wandb")
+    artifact = pb.ArtifactRecord(type="model", name=f"model-{logger.version}").SerializeToString()
+    record = _wait_for_record(record_file, artifact)
+    checkpoints = sorted((cli.run_dir / "checkpoints").glob("*.ckpt"))
+    assert [p.name for p in checkpoints] == ["epoch=0-step=4.ckpt", "last.ckpt"]
+    assert record.count(artifact) == len(checkpoints)
+    assert sorted(p.read_bytes() for p in staging.iterdir()) == sorted(p.read_bytes() for p in checkpoints)
+
+
+def test_a_disabled_run_logs_no_checkpoints(tmp_path: Path) -> None:
+    logger = loggers.WandbAutoModeLogger(mode="disabled", log_model="all", save_dir=str(tmp_path))
+    assert logger._log_model is False  # nothing would ever upload the copies wandb makes of them
 
 
 def test_a_resumed_run_continues_its_wandb_run(monkeypatch: pytest.MonkeyPatch) -> None:

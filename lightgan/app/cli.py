@@ -31,6 +31,7 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from lightgan import __version__, registry
 from lightgan.app.config_files import read_config_file, replaced_callbacks
+from lightgan.app.loggers import wandb_labels
 from lightgan.app.progress import use_gan_progress_bar
 from lightgan.app.records import RunRecords
 from lightgan.app.run_dir import (
@@ -203,9 +204,11 @@ class LightGANCLI(LightningCLI):
 
     @staticmethod
     def _place_logger(cfg: Any, run_dir: Path, *, resuming: bool) -> None:
-        """Point loggers left at their default location into the run directory; a resumed run
-        continues its W&B run."""
+        """Point loggers left at their default location into the run directory and label the W&B run
+        (project, name, group, tags) where the config does not; a resumed run continues its W&B run."""
         loggers = cfg.trainer.get("logger")
+        callbacks = cfg.trainer.get("callbacks") or []
+        components = [cfg.get("model"), cfg.get("data"), *(callbacks if isinstance(callbacks, list) else [callbacks])]
         for logger in loggers if isinstance(loggers, list) else [loggers]:
             if not hasattr(logger, "class_path"):
                 continue
@@ -214,8 +217,9 @@ class LightGANCLI(LightningCLI):
             if name == "WandbAutoModeLogger":
                 if init.get("save_dir") in (None, "."):
                     init.save_dir = str(run_dir.resolve())
-                if init.get("name") is None:
-                    init.name = f"{run_dir.parent.name}/{run_dir.name}"
+                for key, value in wandb_labels(run_dir, components).items():
+                    if init.get(key) is None:
+                        init[key] = value
                 if resuming and init.get("id") is None:
                     init.id = previous_wandb_run_id(run_dir)
             elif name in _LOGGERS_WITH_SAVE_DIR and init.get("save_dir") in (None, "."):

@@ -4,6 +4,7 @@
 100 s before failing. ``WandbAutoModeLogger`` decides up front: online when a key exists and
 the server answers within ``probe_timeout`` seconds, offline otherwise (``WANDB_MODE`` wins).
 Offline runs are written under the run directory and can be uploaded later with ``wandb sync``.
+``wandb_labels`` names a run in W&B after its config, variant, dataset and tricks.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import netrc
 import os
 import socket
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlparse
@@ -62,8 +64,36 @@ def resolve_wandb_mode(mode: WandbMode, probe_timeout: float) -> tuple[str, str]
     return "online", "API key found and server reachable"
 
 
+def _class_name(component: Any) -> str | None:
+    path = component.get("class_path") if hasattr(component, "get") else None
+    return str(path).rsplit(".", 1)[-1] if path else None
+
+
+def wandb_labels(run_dir: Path, components: Iterable[Any]) -> dict[str, Any]:
+    """The project, name, group and tags of a run whose config sets none: the runs of one config side by
+    side in one group, filterable by what they trained.
+
+    Args:
+        run_dir: the run's folder, ``runs/<config name>/version_N``: the config name is the group.
+        components: the config's model, datamodule and callbacks (entries with a ``class_path``); their
+            class names (variant, dataset, tricks) are the tags.
+    """
+    tags = [name for name in map(_class_name, components) if name]
+    return {
+        "project": "lightgan",
+        "name": f"{run_dir.parent.name}/{run_dir.name}",
+        "group": run_dir.parent.name,
+        "tags": list(dict.fromkeys(tags)),
+    }
+
+
 class WandbAutoModeLogger(WandbLogger):
     """Lightning's ``WandbLogger`` with ``mode`` chosen so that a run never blocks on W&B.
+
+    ``log_model`` (``True``: the checkpoints at the end, ``"all"``: each as it is written) works offline
+    too: the offline run records each checkpoint as a ``model`` artifact and wandb keeps a copy of the
+    file in its staging folder (``$WANDB_DATA_DIR``, default ``~/.local/share/wandb``) until ``wandb sync``
+    uploads it.
 
     Args:
         mode: ``auto`` (online if possible, else offline), or a fixed ``online``/``offline``/``disabled``.
@@ -80,6 +110,8 @@ class WandbAutoModeLogger(WandbLogger):
             # wandb looks for the git repository (to record the commit) from this folder
             Path(save_dir).mkdir(parents=True, exist_ok=True)
         super().__init__(mode=resolved, **kwargs)
+        if resolved == "disabled":
+            self._log_model = False  # a disabled run never uploads: its checkpoint copies would pile up unsynced
         if self._wandb_init.get("anonymous") is None:
             self._wandb_init.pop("anonymous", None)  # wandb warns about the setting even when it is None
         self.mode = resolved

@@ -25,14 +25,26 @@ def output_dir(trainer: L.Trainer) -> Path:
     return Path(folder or trainer.default_root_dir)
 
 
+def _captions(caption: str | None) -> dict[str, list[str]]:
+    """Lightning's WandbLogger takes per-item options as lists, one entry per item: a None one fails its check."""
+    return {"caption": [caption]} if caption else {}
+
+
 def log_image(trainer: L.Trainer, key: str, image: np.ndarray, caption: str | None = None) -> None:
     """Send an HxWxC uint8 image to every logger that can show images (W&B, TensorBoard)."""
     step = trainer.global_step
     for logger in trainer.loggers:
         if isinstance(logger, WandbLogger):
-            logger.log_image(key=key, images=[image], step=step, caption=[caption] if caption else None)
+            logger.log_image(key=key, images=[image], step=step, **_captions(caption))
         elif isinstance(logger, TensorBoardLogger):
             logger.experiment.add_image(key, image, global_step=step, dataformats="HWC")
+
+
+def log_video(trainer: L.Trainer, key: str, path: Path, caption: str | None = None) -> None:
+    """Send a video file (GIF, MP4) to every logger that plays files: W&B (TensorBoard takes frames, not files)."""
+    for logger in trainer.loggers:
+        if isinstance(logger, WandbLogger):
+            logger.log_video(key=key, videos=[str(path)], step=trainer.global_step, **_captions(caption))
 
 
 def picture_name(trainer: L.Trainer) -> str:

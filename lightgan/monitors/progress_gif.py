@@ -1,4 +1,4 @@
-"""A GIF of the fixed-noise grids at the end of training: the whole run in one picture."""
+"""A GIF of the fixed-noise grids at the end of training: the whole run in one picture, also sent to W&B."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from PIL import Image
 
 from lightgan.core.module import GANModule
 from lightgan.errors import ConfigError
+from lightgan.monitors.outputs import log_video, picture_name
 from lightgan.monitors.samples import FixedNoiseSamples
 
 
@@ -29,13 +30,15 @@ class ProgressGIF(L.Callback):
     """Animate the PNG grids of ``FixedNoiseSamples`` (this run's and, after a resume, earlier ones).
 
     A last grid is drawn at the end of training if the final step has none yet. The GIF is
-    written next to the grids (``samples/progress.gif``).
+    written next to the grids (``samples/progress.gif``) and logged to W&B as a video (``progress``).
 
     Args:
         filename: name of the GIF in the grids' folder.
         frame_ms: display time of each frame.
         last_frame_ms: display time of the final frame.
     """
+
+    log_key = "progress"
 
     def __init__(self, filename: str = "progress.gif", frame_ms: int = 300, last_frame_ms: int = 2000) -> None:
         self.filename, self.frame_ms, self.last_frame_ms = filename, frame_ms, last_frame_ms
@@ -62,3 +65,4 @@ class ProgressGIF(L.Callback):
             rank_zero_warn(f"ProgressGIF: no sample grids in {samples.out_dir}; no GIF written.")
             return
         self.path = write_gif(frames, samples.out_dir / self.filename, self.frame_ms, self.last_frame_ms)
+        log_video(trainer, self.log_key, self.path, caption=picture_name(trainer))
