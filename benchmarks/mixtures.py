@@ -284,6 +284,47 @@ def summary_table(rows: list[Row], options: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def at_cpu_budget(result: dict[str, Any], budget_s: float) -> dict[str, Any]:
+    """The last measurement a run had made when it had used ``budget_s`` CPU seconds.
+
+    CPU time (with one torch thread) rather than wall time: runs that shared the machine with others
+    are charged only for their own work. A run's time per step is taken as even over its steps.
+    """
+    affordable = budget_s / (result["cpu_s"] / result["steps"])
+    reached = [entry for entry in result["history"] if entry["step"] <= affordable]
+    return {"affordable_steps": affordable, "entry": reached[-1] if reached else None}
+
+
+def same_time_table(rows: list[Row], baseline: str = "GAN") -> str:
+    """Markdown: every recipe measured at the CPU time the baseline variant's runs took on the same data."""
+    budgets = {
+        row.recipe.dataset: statistics.fmean(r["cpu_s"] for r in row.results)
+        for row in rows
+        if row.recipe.variant == baseline and not row.recipe.overrides and all("cpu_s" in r for r in row.results)
+    }
+    header = ["data", "recipe", "CPU s / step", "steps in the budget", "modes", "high-quality %", "reverse KL"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        budget = budgets.get(row.recipe.dataset)
+        if budget is None or not all("cpu_s" in r for r in row.results):
+            continue
+        found = [at_cpu_budget(r, budget) for r in row.results]
+        entries = [f["entry"] for f in found if f["entry"] is not None]
+        per_step = statistics.fmean(r["cpu_s"] / r["steps"] for r in row.results)
+        pairs = list(zip(found, row.results, strict=True))
+        affordable = statistics.fmean(min(f["affordable_steps"], r["steps"]) for f, r in pairs)
+        capped = " (all its steps)" if all(f["affordable_steps"] >= r["steps"] for f, r in pairs) else ""
+        cells = [row.recipe.dataset, row.recipe.name, f"{per_step:.3f}", f"{affordable:,.0f}{capped}"]
+        for metric, digits in (("modes_captured", 1), ("high_quality_pct", 1), ("reverse_kl", 2)):
+            values = [float(e[metric]) for e in entries]
+            cells.append(" / ".join(f"{v:.{digits}f}" for v in values) if values else "no measurement yet")
+        lines.append("| " + " | ".join(cells) + " |")
+    budget_text = ", ".join(f"{data}: {seconds:,.0f} CPU s" for data, seconds in budgets.items())
+    return f"Same CPU time as {baseline} ({budget_text}); values per seed, at the last measurement within it.\n\n" + (
+        "\n".join(lines)
+    )
+
+
 def _sort_key(row: Row) -> tuple[int, float, float]:
     met, median = row.steps_to_target()
     return (-met, median if median is not None else math.inf, -row.stat("high_quality_pct")[0])
@@ -378,7 +419,10 @@ def main(argv: list[str] | None = None) -> list[Row]:
     print(table)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "summary.md").write_text(f"Budget: {budget}; {seeds}; {args.n:,} samples.\n\n{table}\n")
+    same_time = same_time_table(ordered) if args.eval_every else ""
+    if same_time:
+        print(f"\n{same_time}")
+    (out / "summary.md").write_text(f"Budget: {budget}; {seeds}; {args.n:,} samples.\n\n{table}\n\n{same_time}\n")
     if args.eval_every and ordered and ordered[0].steps_to_target()[1] is not None:
         best = ordered[0]
         met, median = best.steps_to_target()

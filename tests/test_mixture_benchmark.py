@@ -90,3 +90,24 @@ def test_seeds_split_over_runs_are_gathered_by_a_run_with_the_count(
     assert trained == [0], "seed 1 was finished by the first run"
     assert sorted(result["seed"] for result in gathered.results) == [0, 1]
     assert "; 2 seed(s);" in capsys.readouterr().out
+
+
+def test_recipes_are_read_at_the_cpu_time_the_baseline_took(bench) -> None:
+    def result(cpu_s: float, steps: int, modes: list[int]) -> dict:
+        every = steps // len(modes)
+        history = [
+            {"step": every * (i + 1), "modes_captured": m, "high_quality_pct": 10.0 * m, "reverse_kl": 1.0 / m}
+            for i, m in enumerate(modes)
+        ]
+        return {"cpu_s": cpu_s, "steps": steps, "history": history}
+
+    gan = bench.Row(bench.Recipe("gan_ring"), [result(100.0, 1000, [2, 4, 6, 8])])
+    slow = bench.Row(bench.Recipe("gman_ring"), [result(400.0, 1000, [3, 5, 7, 8])])  # 4x the CPU per step
+    fast = bench.Row(bench.Recipe("fgan_ring"), [result(50.0, 1000, [1, 2, 3, 4])])
+    assert bench.at_cpu_budget(slow.results[0], 100.0)["entry"]["step"] == 250  # 250 steps fit in 100 s
+    table = bench.same_time_table([gan, slow, fast])
+    rows = {line.split("|")[2].strip(): [c.strip() for c in line.split("|")[3:-1]] for line in table.splitlines()[4:]}
+    assert rows["gan_ring"] == ["0.100", "1,000 (all its steps)", "8.0", "80.0", "0.12"]
+    assert rows["gman_ring"] == ["0.400", "250", "3.0", "30.0", "0.33"]
+    assert rows["fgan_ring"] == ["0.050", "1,000 (all its steps)", "4.0", "40.0", "0.25"]
+    assert "ring: 100 CPU s" in table
