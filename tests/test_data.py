@@ -76,8 +76,8 @@ def test_fashion_mnist_uses_debian_package_files(tmp_path: Path) -> None:
 def test_real_fashion_mnist_from_debian(tmp_path: Path) -> None:
     dm = FashionMNIST(root=str(tmp_path / "data"), download=False, batch_size=32)
     first_batch(dm)
-    assert len(dm.train_set) == 60_000 and len(dm.val_set) == 10_000
-    assert torch.bincount(dm.train_set.labels).tolist() == [6000] * 10
+    assert (len(dm.train_set), len(dm.val_set), len(dm.test_set)) == (50_000, 10_000, 10_000)
+    assert torch.bincount(torch.cat([dm.train_set.labels, dm.val_set.labels])).tolist() == [6000] * 10
 
 
 def test_cifar10_reads_python_batches(cifar_root: Path) -> None:

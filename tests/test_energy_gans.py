@@ -82,7 +82,8 @@ BEGAN_RUN = [
 
 
 def test_began_resumes_exactly_with_its_k(mnist_root) -> None:
-    # 256 images / batch 16 = 16 steps per epoch: the run stops and resumes mid-epoch.
+    # 192 training images (64 held out for validation) / batch 16 = 12 steps per epoch: the run stops and
+    # resumes mid-epoch.
     args = [*BEGAN_RUN, *tiny_images(mnist_root)]
     straight = fit(*args, "--trainer.max_steps=4", "--trainer.default_root_dir=straight")
     fit(*args, "--trainer.max_steps=2", "--trainer.default_root_dir=resumed")

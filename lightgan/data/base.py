@@ -51,6 +51,16 @@ class InMemoryDataset:
         return self
 
 
+def hold_out(size: int, n: int) -> tuple[Tensor, Tensor]:
+    """(kept rows, held-out rows) of a split of ``size`` rows, each in index order.
+
+    The ``n`` held-out rows come from a permutation seeded with 0, not the run's seed: every run,
+    every process and every resume holds out the same rows, so validation never leaks into training.
+    """
+    order = torch.randperm(size, generator=torch.Generator().manual_seed(0))
+    return order[n:].sort().values, order[:n].sort().values
+
+
 class _PredictIndices(Dataset):
     def __init__(self, size: int, num_classes: int) -> None:
         self.size, self.num_classes = size, num_classes

@@ -14,6 +14,18 @@ in-memory datasets into one gather per batch instead of one Python call per samp
 A training step of a GAN may take several batches (``n_critic`` discriminator updates before
 the generator's). The loader then hands them over together, as a list, so that one item is one
 training step: its length, Lightning's progress and the resumable position all count steps.
+
+Why not torchdata's ``StatefulDataLoader``, measured with torchdata 0.11.0 on 2 busy CPU cores
+(``pip install --target /tmp/td torchdata --no-deps; PYTHONPATH=/tmp/td python benchmarks/loader.py``):
+
+- resume: both finish a stopped epoch exactly, but ``StatefulDataLoader(shuffle=True)`` without
+  workers, the setting of in-memory data, shuffles the epoch after the resumed one differently
+  from an uninterrupted run. This loader matched in every setting measured.
+- sharding over two ranks: the same (``DistributedSampler``: no sample twice, equal batch counts).
+- batches/s without workers (every in-memory dataset), relative to this loader: 0.27x on an
+  MNIST-sized uint8 tensor and 0.15x on memory-mapped 64x64 images when indexing sample by sample,
+  0.66x and 0.61x when handed whole index batches; with 2 workers 0.97x to 1.12x, within the noise.
+- it would be a new dependency, and would still need the step grouping and epoch counting above.
 """
 
 from __future__ import annotations

@@ -14,18 +14,40 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import torchvision
-from lightning.pytorch.utilities import rank_zero_info
+from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
+from torch import Tensor
 
-from lightgan.data.base import GANDataModule, InMemoryDataset
+from lightgan.data.base import GANDataModule, InMemoryDataset, hold_out
 from lightgan.data.images import resize_uint8
-from lightgan.errors import DatasetNotFoundError
+from lightgan.data.loader import ResumableLoader
+from lightgan.errors import ConfigError, DatasetNotFoundError
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 _IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 
 
 class _IDXDigits(GANDataModule):
-    """Shared loader for the 28x28 grayscale IDX datasets."""
+    """Shared loader for the 28x28 grayscale IDX datasets.
+
+    Three disjoint splits, the same in every run whatever the seed:
+
+    - training (``fit``): the training file less its validation part (``train_subset``: the first
+      images of what is left);
+    - validation (validation during ``fit``, ``lightgan validate``, held-out pictures, ``evaluate``'s
+      default split): ``val_size`` images of the training file, chosen by a permutation seeded with 0
+      and never trained on;
+    - test (``lightgan test``, ``evaluate --split test``): the official test file.
+
+    Checkpoints record how many images validation held out; resuming keeps that split, and a
+    checkpoint from before the split existed resumes on the whole training file, validating on the
+    test file, as it was trained.
+
+    Args:
+        train_subset: train on only this many of the training images (the first ones), for quick runs.
+        val_size: training-file images held out for validation. None: as many as the test file has
+            (10,000 of 60,000: the 50k/10k/10k split of the classic ``mnist.pkl.gz``), so validation
+            and test compare equally many real images. 0: none; validation reads the test file.
+    """
 
     torchvision_class: ClassVar[type[torchvision.datasets.MNIST]]
     homepage: ClassVar[str]
@@ -36,12 +58,19 @@ class _IDXDigits(GANDataModule):
         image_size: int = 28,
         download: bool = True,
         train_subset: int | None = None,
+        val_size: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if val_size is not None and val_size < 0:
+            raise ConfigError(f"data.init_args.val_size must be >= 0 or null, got {val_size}.")
         self.root, self.image_size, self.download, self.train_subset = Path(root), image_size, download, train_subset
+        self.val_size = val_size
         self.data_shape = (1, image_size, image_size)
         self.num_classes = 10
+        #: Training-file images the current validation set holds out (None before setup).
+        self.held_out: int | None = None
+        self._restored_held_out: int | None = None
 
     @property
     def raw_folder(self) -> Path:
@@ -88,32 +117,85 @@ class _IDXDigits(GANDataModule):
                 f"Download the four IDX files from {self.homepage} and put them there (gzipped or not)."
             ) from exc
 
-    def _split(self, train: bool) -> InMemoryDataset:
+    def _file(self, train: bool) -> tuple[Tensor, Tensor]:
+        """(N, 28, 28) uint8 images and labels of the training or the test file."""
         dataset = self.torchvision_class(str(self.root), train=train, download=False)
-        images, labels = dataset.data, dataset.targets
-        if train and self.train_subset:
-            images, labels = images[: self.train_subset], labels[: self.train_subset]
-        images = resize_uint8(images.unsqueeze(1), self.image_size)
-        return InMemoryDataset(images.contiguous(), labels.long())
+        return dataset.data, dataset.targets
+
+    def _images(self, images: Tensor, labels: Tensor) -> InMemoryDataset:
+        return InMemoryDataset(resize_uint8(images.unsqueeze(1), self.image_size).contiguous(), labels.long())
+
+    def _configured_val_count(self) -> int:
+        assert self.test_set is not None
+        return self.val_size if self.val_size is not None else len(self.test_set)
+
+    def _resuming(self) -> bool:
+        return self.trainer is not None and bool(self.trainer.ckpt_path)
+
+    def _val_count(self) -> int:
+        """Training-file images to hold out: what a restored checkpoint's run held out (0 when its
+        checkpoint predates the split: it trained on the whole file), else ``val_size``."""
+        if self._restored_held_out is not None:
+            return self._restored_held_out
+        return 0 if self._resuming() else self._configured_val_count()
+
+    def _hold_out(self) -> None:
+        """Build the training and validation sets for ``_val_count()`` held-out images, unless built already."""
+        n = self._val_count()
+        if n == self.held_out:
+            return
+        name = self.torchvision_class.__name__
+        images, labels = self._file(train=True)
+        if n >= len(images):
+            raise ConfigError(
+                f"{name}: data.init_args.val_size={n:,} holds out all {len(images):,} training images; lower it."
+            )
+        train, val = hold_out(len(images), n)
+        train = train[: self.train_subset] if self.train_subset else train
+        self.train_set = self._images(images[train], labels[train])
+        self.val_set = self._images(images[val], labels[val]) if n else self.test_set
+        self.held_out = n
 
     def setup(self, stage: str) -> None:
         if not self._has_files():
             self.prepare_data()
-        if stage == "fit" and self.train_set is None:
-            self.train_set = self._split(train=True)
-        if self.val_set is None:
-            self.val_set = self.test_set = self._split(train=False)
+        if self.test_set is None:
+            self.test_set = self._images(*self._file(train=False))
+        if stage in ("fit", "validate") and not self._resuming():
+            self._hold_out()  # when resuming, the loaders build the split after the checkpoint says which
+
+    def train_dataloader(self) -> ResumableLoader:
+        self._hold_out()  # a resumed run builds its split here, after the checkpoint said which
+        return super().train_dataloader()
+
+    def val_dataloader(self) -> ResumableLoader | list:
+        self._hold_out()
+        return super().val_dataloader()
+
+    def state_dict(self) -> dict[str, int]:
+        """What checkpoints record, so that resuming holds out the same images."""
+        return {"val_held_out": self.held_out} if self.held_out is not None else {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._restored_held_out = int(state["val_held_out"])
+        configured = self._configured_val_count()
+        if configured != self._restored_held_out:
+            rank_zero_warn(
+                f"{self.torchvision_class.__name__}: the checkpoint's run held out {self._restored_held_out:,} "
+                f"training images for validation, not {configured:,}; keeping its split, so it resumes on the "
+                "images it trained on."
+            )
 
 
 class MNIST(_IDXDigits):
-    """Handwritten digits, 60k train / 10k test, 10 classes."""
+    """Handwritten digits, 10 classes: 60k training images (50k train, 10k validation) and 10k test."""
 
     torchvision_class = torchvision.datasets.MNIST
     homepage = "https://yann.lecun.com/exdb/mnist/ (or the mirror https://ossci-datasets.s3.amazonaws.com/mnist/)"
 
 
 class FashionMNIST(_IDXDigits):
-    """Zalando's clothing images in MNIST's format, 10 classes.
+    """Zalando's clothing images in MNIST's format, 10 classes, split like ``MNIST``.
 
     Args:
         debian_root: where Debian's ``dataset-fashion-mnist`` package keeps the gzipped IDX files.

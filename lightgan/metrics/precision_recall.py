@@ -4,6 +4,21 @@ Each set's manifold is the union of balls around its samples, each ball reaching
 k-th nearest neighbour within the set. Precision: the share of generated samples inside the
 real manifold (are fakes realistic?). Recall: the share of real samples inside the generated
 manifold (is the data's variety covered?). Identical sets give 1 and 1.
+
+Why not torch-fidelity's ``metric_prc.prc_features_to_metric``, which takes features too and has
+the same k: it gives these numbers on ordinary features (checked by
+``tests/test_precision_recall_fidelity.py``), but
+
+- in float32, its native mode, its distances lose precision as features move away from the
+  origin: shifting both sets by 1,000, which changes no distance, moved its precision from 0.60
+  to 0.84 (300 samples, 64-d); float64 distances here give the same numbers at any offset.
+- in float64 it was slower and larger: 10,000 real against 10,000 generated 2048-d features on 2
+  busy CPU cores took 124 s and +713 MiB peak memory (``save_cpu_ram=True``, batches of 1,024),
+  against 67 s and +500 MiB here. Its default mode keeps whole N x N matrices (+1,546 MiB at that
+  size, growing with N squared).
+- it copies every block of distances to the host and selects on the CPU; here they stay on
+  ``device``.
+- torch-fidelity 0.3, which lightgan accepts, has no precision/recall.
 """
 
 from __future__ import annotations
