@@ -3,9 +3,10 @@
 A GAN is a set of **players** (networks with an optimizer of their own, see
 ``lightgan.core.players``), by default one generator and one discriminator. One training step
 (one Lightning step) takes ``n_critic`` data batches: for each batch every discriminator player
-is updated once, then every generator player once. lightgan counts these steps, so
-``trainer.global_step``, ``max_steps``, checkpoint intervals and the x-axis of logged metrics
-advance once per generator update, whatever the number of players or ``n_critic``.
+is updated once, then every generator player once. With ``step_order: simultaneous`` one
+discriminator and one generator are instead updated together, from one batch of fakes. lightgan
+counts these steps, so ``trainer.global_step``, ``max_steps``, checkpoint intervals and the x-axis
+of logged metrics advance once per generator update, whatever the number of players or ``n_critic``.
 
 Every update is built by the one pair of public methods ``discriminator_step(batch)`` /
 ``generator_step(batch)``: they draw the generator's inputs (``draw_inputs``: noise, then
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import itertools
 import warnings
 from collections.abc import Callable, Iterator
@@ -50,7 +52,7 @@ from lightgan.core.players import (
     check_players,
 )
 from lightgan.core.safe_files import import_named
-from lightgan.core.steps import ConditionalCritic, DiscriminatorStep, GeneratorInputs, GeneratorStep, Step
+from lightgan.core.steps import ConditionalCritic, DiscriminatorStep, Fakes, GeneratorInputs, GeneratorStep, Step
 from lightgan.errors import ConfigError
 
 Batch = dict[str, Any]
@@ -66,7 +68,7 @@ def _no_closure() -> None:
 
 
 class GANModule(L.LightningModule):
-    """Alternating discriminator/generator training of any number of players, with manual optimization.
+    """Discriminator/generator training of any number of players, with manual optimization.
 
     Args:
         data_shape: shape of one sample, ``(C, H, W)`` for images or ``(D,)`` for vectors.
@@ -96,6 +98,11 @@ class GANModule(L.LightningModule):
             its own): ``stop`` the run naming the step and the loss, ``restore`` the newest
             checkpoint and go on, or ``ignore`` it. Unless ``ignore``, a checkpoint of
             non-finite weights is never written.
+        step_order: ``alternating``: each update sees the ones before it in the step (every
+            discriminator, then every generator). ``simultaneous``: D's and G's losses come from
+            one batch of fakes, both gradients are taken at the weights the step began with, then
+            both optimizers step, as in ALI's and PacGAN's code; it needs one generator, one
+            discriminator, ``n_critic`` 1 and the default way of building updates.
     """
 
     #: The generator takes class labels (cGAN-style); such variants need a labelled datamodule.
@@ -141,6 +148,7 @@ class GANModule(L.LightningModule):
         pack: int = 1,
         player_settings: dict[str, dict[str, Any]] | None = None,
         divergence: Literal["stop", "restore", "ignore"] = "stop",
+        step_order: Literal["alternating", "simultaneous"] = "alternating",
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
@@ -164,6 +172,8 @@ class GANModule(L.LightningModule):
         _check_pack(type(self), pack)
         if divergence not in ("stop", "restore", "ignore"):
             raise ConfigError(f"model.init_args.divergence must be stop, restore or ignore, got {divergence!r}.")
+        if step_order not in ("alternating", "simultaneous"):
+            raise ConfigError(f"model.init_args.step_order must be alternating or simultaneous, got {step_order!r}.")
         self._player_settings = check_player_settings(player_settings)
         resolved_loss = resolve_loss(loss)
         loss = loss_spec(loss)  # hparams stay plain data: checkpoints then load with weights_only=True
@@ -176,6 +186,7 @@ class GANModule(L.LightningModule):
         self.num_classes = int(num_classes)
         self.latent_dim = latent_dim
         self.n_critic = n_critic
+        self.step_order = step_order
         self.pack = pack
         self.loss = resolved_loss
         self.generator_ema: nn.Module | None = None
@@ -497,19 +508,29 @@ class GANModule(L.LightningModule):
             self._structure_changes.append(change)
 
     # ------------------------------------------------------------------ building one update
+    def make_fakes(self, batch: Batch, rng: torch.Generator) -> Fakes:
+        """Fresh fakes for ``batch``: G's inputs drawn from ``rng`` (with the batch's conditions), G run on them."""
+        inputs = self.draw_inputs(len(batch["real"]), rng, conditions=self.data_conditions(batch))
+        return Fakes(inputs, self.generate(inputs.z, inputs.labels, **inputs.conditions))
+
     def discriminator_context(self, batch: Batch, player: Player, rng: torch.Generator) -> DiscriminatorStep:
         """One D update's context before any hook: the batch's reals and fresh fakes (made without gradient).
 
         Variants with several players override it to pair each discriminator with its reals and fakes.
         """
-        real = batch["real"]
         with torch.no_grad():
-            inputs = self.draw_inputs(len(real), rng, conditions=self.data_conditions(batch))
-            fake = self.generate(inputs.z, inputs.labels, **inputs.conditions)
+            fakes = self.make_fakes(batch, rng)
+        return self._discriminator_context_from(fakes, batch, player, rng)
+
+    def _discriminator_context_from(
+        self, fakes: Fakes, batch: Batch, player: Player, rng: torch.Generator
+    ) -> DiscriminatorStep:
+        """D's context on the batch's reals and ``fakes``, detached (a simultaneous step's G backpropagates them)."""
+        inputs = fakes.inputs
         return DiscriminatorStep(
             batch=batch,
-            real=real,
-            fake=fake,
+            real=batch["real"],
+            fake=fakes.fake.detach(),
             labels=batch.get("label"),
             fake_labels=inputs.labels,
             z=inputs.z,
@@ -521,11 +542,17 @@ class GANModule(L.LightningModule):
 
     def generator_context(self, batch: Batch, player: Player, rng: torch.Generator) -> GeneratorStep:
         """One G update's context before any hook: fresh fakes, with gradient."""
-        inputs = self.draw_inputs(len(batch["real"]), rng, conditions=self.data_conditions(batch))
+        return self._generator_context_from(self.make_fakes(batch, rng), batch, player, rng)
+
+    def _generator_context_from(
+        self, fakes: Fakes, batch: Batch, player: Player, rng: torch.Generator
+    ) -> GeneratorStep:
+        """G's context on ``fakes``."""
+        inputs = fakes.inputs
         return GeneratorStep(
             batch=batch,
             z=inputs.z,
-            fake=self.generate(inputs.z, inputs.labels, **inputs.conditions),
+            fake=fakes.fake,
             fake_labels=inputs.labels,
             player=player.name,
             conditions=inputs.conditions,
@@ -540,15 +567,20 @@ class GANModule(L.LightningModule):
         *,
         generator: torch.Generator | None = None,
         hooks: bool = True,
+        fakes: Fakes | None = None,
     ) -> DiscriminatorStep:
         """One discriminator update up to its loss: inputs drawn, tricks' hooks run, the variant's loss.
 
         No backward and no optimizer step: the loop does those, evaluation does not.
         ``generator`` replaces the training-noise generator (evaluation uses a fixed one);
-        ``hooks=False`` leaves the tricks out.
+        ``hooks=False`` leaves the tricks out; ``fakes`` replaces fresh fakes (a simultaneous step's).
         """
         rng = generator if generator is not None else self.noise_rng
-        step = self.discriminator_context(batch, self.find_player(player, role=DISCRIMINATOR), rng)
+        judge = self.find_player(player, role=DISCRIMINATOR)
+        if fakes is None:
+            step = self.discriminator_context(batch, judge, rng)
+        else:
+            step = self._discriminator_context_from(fakes, batch, judge, rng)
         if hooks:
             self._hooks("on_discriminator_inputs", self, step)
             self._hooks("on_discriminator_targets", self, step)
@@ -564,10 +596,15 @@ class GANModule(L.LightningModule):
         *,
         generator: torch.Generator | None = None,
         hooks: bool = True,
+        fakes: Fakes | None = None,
     ) -> GeneratorStep:
         """One generator update up to its loss (see :meth:`discriminator_step`)."""
         rng = generator if generator is not None else self.noise_rng
-        step = self.generator_context(batch, self.find_player(player, role=GENERATOR), rng)
+        maker = self.find_player(player, role=GENERATOR)
+        if fakes is None:
+            step = self.generator_context(batch, maker, rng)
+        else:
+            step = self._generator_context_from(fakes, batch, maker, rng)
         if hooks:
             self._hooks("on_generator_inputs", self, step)
         step.loss = self.generator_loss(step)
@@ -584,16 +621,42 @@ class GANModule(L.LightningModule):
     def training_step(self, batch: Batch | list[Batch], batch_idx: int) -> None:
         batches = self._step_batches(batch)
         optimizers = dict(zip((p.name for p in self.declared_players), self.optimizers(), strict=True))
+        updates = self._simultaneous_updates if self.step_order == "simultaneous" else self._alternating_updates
+        steps = updates(optimizers, batches)
+        self._advance_clock()
+        if self.hparams.lr_scheduler_interval == "step":
+            self._step_schedulers()
+        self._log_train_step(steps)
+
+    def _alternating_updates(self, optimizers: dict[str, LightningOptimizer], batches: list[Batch]) -> list[Step]:
+        """Every discriminator on each batch, then every generator on the last; each update sees those before it."""
         steps: dict[str, Step] = {}
         for data in batches:
             for player in self.players_of(DISCRIMINATOR):
                 steps[player.name] = self.update(player, optimizers[player.name], data)
         for player in self.players_of(GENERATOR):
             steps[player.name] = self.update(player, optimizers[player.name], batches[-1])
-        self._advance_clock()
-        if self.hparams.lr_scheduler_interval == "step":
-            self._step_schedulers()
-        self._log_train_step(list(steps.values()))
+        return list(steps.values())
+
+    def _simultaneous_updates(self, optimizers: dict[str, LightningOptimizer], batches: list[Batch]) -> list[Step]:
+        """D's and G's losses from one batch of fakes, both gradients at the step's starting weights, then both steps.
+
+        A trick that cancels either update (NaNGuard's restore) cancels the training step: no optimizer steps.
+        """
+        (batch,) = batches
+        fakes = self.make_fakes(batch, self.noise_rng)  # with gradient: G's update backpropagates through it
+        steps: list[Step] = []
+        for role in ROLES:
+            (player,) = self.players_of(role)
+            build = functools.partial(self._step_builder(role), batch, player.name, fakes=fakes)
+            steps.append(self._backward(player, optimizers[player.name], build))
+            if steps[-1].skipped:
+                return steps
+        for step in steps:
+            self._step_optimizer(optimizers[step.player])
+        for step in steps:
+            self.finish_update(step)
+        return steps
 
     def _step_batches(self, batch: Batch | list[Batch]) -> list[Batch]:
         batches = batch if isinstance(batch, list) else [batch]
@@ -623,19 +686,29 @@ class GANModule(L.LightningModule):
 
     def apply_update(self, player: Player, optimizer: LightningOptimizer, batch: Batch) -> Step:
         """The player's step, backward, its before-hooks and the optimizer step (unless a trick cancels it)."""
-        role = player.role
+        step = self._backward(player, optimizer, functools.partial(self._step_builder(player.role), batch, player.name))
+        if not step.skipped:
+            self._step_optimizer(optimizer)
+        return step
+
+    def _step_builder(self, role: Role) -> Callable[..., Step]:
+        """What builds an update of ``role``: ``discriminator_step`` or ``generator_step``."""
+        return self.discriminator_step if role == DISCRIMINATOR else self.generator_step
+
+    def _backward(self, player: Player, optimizer: LightningOptimizer, build: Callable[[], Step]) -> Step:
+        """``build()``'s step and its backward with only the player's parameters trainable, then its before-hooks."""
         self.toggle_optimizer(optimizer)
-        build = self.discriminator_step if role == DISCRIMINATOR else self.generator_step
-        step = build(batch, player.name)
+        step = build()
         optimizer.zero_grad(set_to_none=True)
         self.manual_backward(step.loss)
-        self._hooks(f"on_before_{role}_step", self, step)
-        if not step.skipped:
-            # through the strategy (precision, clipping hooks) but not LightningOptimizer.step, which would
-            # count it: lightgan's clock advances once per training step (_advance_clock)
-            self.trainer.strategy.optimizer_step(optimizer.optimizer, closure=_no_closure)
+        self._hooks(f"on_before_{player.role}_step", self, step)
         self.untoggle_optimizer(optimizer)
         return step
+
+    def _step_optimizer(self, optimizer: LightningOptimizer) -> None:
+        """Through the strategy (precision, clipping hooks) but not ``LightningOptimizer.step``, which would
+        count the step: lightgan's clock advances once per training step (``_advance_clock``)."""
+        self.trainer.strategy.optimizer_step(optimizer.optimizer, closure=_no_closure)
 
     def _advance_clock(self) -> None:
         """One training step is one step of the clock that ``global_step``, ``max_steps`` and loggers read.
@@ -713,7 +786,7 @@ class GANModule(L.LightningModule):
         batch = {key: value[:n] for key, value in batch.items()}
         metrics: dict[str, Tensor] = {}
         for role in ROLES:
-            build = self.discriminator_step if role == DISCRIMINATOR else self.generator_step
+            build = self._step_builder(role)
             for player in self.players_of(role):
                 step = build(batch, player.name, generator=self._eval_rng, hooks=False)
                 metrics[f"{player.log_name}_loss"] = step.loss
@@ -732,6 +805,8 @@ class GANModule(L.LightningModule):
     def setup(self, stage: str) -> None:
         owner = type(self).__name__
         check_players(owner, self.declared_players, self._player_settings)
+        if self.step_order == "simultaneous":
+            _check_simultaneous(self)
         for name in dict.fromkeys(n for p in self.declared_players for n in p.networks):
             try:
                 network = self.get_submodule(name)
@@ -894,6 +969,43 @@ def _sample_count(n: int | None, z: Tensor | None, conditions: dict[str, Tensor]
         if value is not None:
             return len(value)
     raise ConfigError("sample() needs n, z or conditions to know how many samples to make.")
+
+
+#: How GANModule builds and applies updates; a simultaneous step builds D's and G's with these, so a variant
+#: that overrides one (E-GAN's evolving ``update``, contexts pairing players with their own fakes) cannot have it.
+_UPDATE_METHODS = (
+    "training_step",
+    "update",
+    "apply_update",
+    "discriminator_step",
+    "generator_step",
+    "discriminator_context",
+    "generator_context",
+)
+
+
+def _check_simultaneous(module: GANModule) -> None:
+    """A simultaneous step is one D loss and one G loss from one batch of fakes: refuse what is not."""
+    owner = type(module).__name__
+    fix = "Use model.init_args.step_order: alternating."
+    if module.n_critic != 1:
+        raise ConfigError(
+            f"model.init_args.step_order=simultaneous updates D and G once each per step, but n_critic="
+            f"{module.n_critic}. Set n_critic: 1, or step_order: alternating."
+        )
+    counts = [len(module.players_of(role)) for role in ROLES]
+    if counts != [1, 1]:
+        names = [p.name for p in module.declared_players]
+        raise ConfigError(
+            f"model.init_args.step_order=simultaneous needs one discriminator and one generator, but {owner}'s "
+            f"players are {names}. {fix}"
+        )
+    overridden = [name for name in _UPDATE_METHODS if getattr(type(module), name) is not getattr(GANModule, name)]
+    if overridden:
+        raise ConfigError(
+            f"model.init_args.step_order=simultaneous builds D's and G's updates the default way, but {owner} "
+            f"overrides {', '.join(overridden)}. {fix}"
+        )
 
 
 def _check_pack(cls: type[GANModule], pack: int) -> None:

@@ -33,6 +33,19 @@ class GeneratorInputs:
     conditions: dict[str, Tensor] = field(default_factory=dict)
 
 
+@dataclass
+class Fakes:
+    """A batch of fakes and the inputs G made them from (``GANModule.make_fakes``).
+
+    A simultaneous training step builds its D and G updates from one of these, so both losses
+    judge the same samples.
+    """
+
+    inputs: GeneratorInputs
+    #: G's output, with gradient to G's weights when made with it.
+    fake: Tensor
+
+
 @dataclass(kw_only=True)
 class _PlayerStep:
     """What every update knows besides its samples (keyword-only, after the fields 0.1 had)."""

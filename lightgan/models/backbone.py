@@ -14,6 +14,7 @@ from torch import nn
 from lightgan.core.module import GANModule
 from lightgan.errors import ConfigError
 from lightgan.nets.dcgan import DCGANDiscriminator, DCGANGenerator
+from lightgan.nets.initialization import InitScheme, init_weights
 from lightgan.nets.mlp import MLPGenerator, fully_connected_discriminator
 
 
@@ -30,6 +31,10 @@ class BackboneGAN(GANModule):
         discriminator_type: mlp: ``mlp`` (LeakyReLU) or ``maxout`` (PacGAN's 2-D discriminator).
         discriminator_hidden_dims: mlp: widths of the discriminator's hidden layers (None: ``hidden_dims``).
         maxout_pieces: mlp: linear pieces per maxout unit.
+        init: weight initialisation of the generators and discriminators built: ``default``
+            (PyTorch's for mlp, DCGAN's for dcgan), ``normal_0.02`` (weights N(0, 0.02)),
+            ``xavier``, ``kaiming`` or ``orthogonal``; every scheme but ``default`` zeroes the
+            biases, norm layers keep theirs.
         **kwargs: everything ``GANModule`` takes (loss, learning rates, n_critic, pack, ...).
     """
 
@@ -46,6 +51,7 @@ class BackboneGAN(GANModule):
         discriminator_type: Literal["mlp", "maxout"] = "mlp",
         discriminator_hidden_dims: tuple[int, ...] | None = None,
         maxout_pieces: int = 5,
+        init: InitScheme = "default",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -67,23 +73,30 @@ class BackboneGAN(GANModule):
             "discriminator_type": discriminator_type,
             "discriminator_hidden_dims": discriminator_hidden_dims or hidden_dims,
             "maxout_pieces": maxout_pieces,
+            "init": init,
         }
         self.generator = self.build_generator()
         self.discriminator = self.build_discriminator()
 
     def build_generator(self) -> nn.Module:
-        """A new generator of the configured architecture (variants with several call it several times)."""
+        """A new generator of the configured architecture and ``init`` (variants with several call it several times)."""
         n = self._networks
         if self.architecture == "dcgan":
-            return DCGANGenerator(self.latent_dim, self.data_shape, n["base_channels"])
-        activation = "tanh" if len(self.data_shape) == 3 else "identity"
-        return MLPGenerator(self.latent_dim, self.data_shape, n["hidden_dims"], n["generator_batch_norm"], activation)
+            network = DCGANGenerator(self.latent_dim, self.data_shape, n["base_channels"])
+        else:
+            activation = "tanh" if len(self.data_shape) == 3 else "identity"
+            network = MLPGenerator(
+                self.latent_dim, self.data_shape, n["hidden_dims"], n["generator_batch_norm"], activation
+            )
+        return init_weights(network, n["init"])
 
     def build_discriminator(self) -> nn.Module:
-        """A new discriminator of the configured architecture, for ``packed_shape`` inputs."""
+        """A new discriminator of the configured architecture and ``init``, for ``packed_shape`` inputs."""
         n = self._networks
         if self.architecture == "dcgan":
-            return DCGANDiscriminator(self.packed_shape, n["base_channels"], self.discriminator_batch_norm)
-        return fully_connected_discriminator(
-            self.packed_shape, n["discriminator_type"], n["discriminator_hidden_dims"], n["maxout_pieces"]
-        )
+            network = DCGANDiscriminator(self.packed_shape, n["base_channels"], self.discriminator_batch_norm)
+        else:
+            network = fully_connected_discriminator(
+                self.packed_shape, n["discriminator_type"], n["discriminator_hidden_dims"], n["maxout_pieces"]
+            )
+        return init_weights(network, n["init"])

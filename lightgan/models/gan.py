@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from lightgan.core.module import GANModule
+from lightgan.nets.initialization import InitScheme, init_weights
 from lightgan.nets.mlp import MLPGenerator, fully_connected_discriminator
 
 
@@ -21,6 +22,9 @@ class GAN(GANModule):
             maxout layers of ``maxout_pieces`` pieces).
         discriminator_hidden_dims: widths of the discriminator's hidden layers (None: ``hidden_dims``).
         maxout_pieces: linear pieces per maxout unit.
+        init: weight initialisation of both networks: ``default`` (PyTorch's), ``normal_0.02``
+            (weights N(0, 0.02), as DCGAN's and PacGAN's code), ``xavier``, ``kaiming`` or
+            ``orthogonal``; every scheme but ``default`` zeroes the biases.
         **kwargs: everything ``GANModule`` takes (loss, learning rates, n_critic, pack, ...).
     """
 
@@ -32,14 +36,15 @@ class GAN(GANModule):
         discriminator_type: Literal["mlp", "maxout"] = "mlp",
         discriminator_hidden_dims: tuple[int, ...] | None = None,
         maxout_pieces: int = 5,
+        init: InitScheme = "default",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         if output_activation == "auto":
             output_activation = "tanh" if len(self.data_shape) > 1 else "identity"
-        self.generator = MLPGenerator(
-            self.latent_dim, self.data_shape, hidden_dims, generator_batch_norm, output_activation
-        )
-        self.discriminator = fully_connected_discriminator(
+        generator = MLPGenerator(self.latent_dim, self.data_shape, hidden_dims, generator_batch_norm, output_activation)
+        self.generator = init_weights(generator, init)
+        discriminator = fully_connected_discriminator(
             self.packed_shape, discriminator_type, discriminator_hidden_dims or hidden_dims, maxout_pieces
         )
+        self.discriminator = init_weights(discriminator, init)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from torch import Tensor, nn
 
 from lightgan.errors import ConfigError
+from lightgan.nets.initialization import init_layer
 
 
 def dcgan_layout(image_size: int) -> tuple[int, int]:
@@ -79,9 +80,9 @@ class DCGANDiscriminator(nn.Module):
 
 
 def init_dcgan_weights(module: nn.Module) -> None:
-    """N(0, 0.02) convolutions and N(1, 0.02) batch-norm scales, as in the DCGAN paper."""
-    if isinstance(module, nn.Conv2d | nn.ConvTranspose2d):
-        nn.init.normal_(module.weight, 0.0, 0.02)
-    elif isinstance(module, nn.BatchNorm2d):
+    """N(0, 0.02) convolutions (the ``normal_0.02`` scheme) and N(1, 0.02) batch-norm scales, as in the DCGAN paper."""
+    if isinstance(module, nn.BatchNorm2d):
         nn.init.normal_(module.weight, 1.0, 0.02)
         nn.init.zeros_(module.bias)
+    else:
+        init_layer(module, "normal_0.02")
