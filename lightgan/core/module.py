@@ -333,6 +333,11 @@ class GANModule(L.LightningModule):
             )
         return {key: batch[key] for key in self.input_conditions}
 
+    def example_conditions(self, n: int, device: torch.device | str | None = None) -> dict[str, Tensor]:
+        """Zero inputs of the right shape for ``n`` samples (``input_conditions``), for probes that run D
+        without data (a trick measuring a layer's size). Variants that take data as input override it."""
+        return {}
+
     def draw_inputs(
         self,
         n: int,
@@ -805,6 +810,11 @@ class GANModule(L.LightningModule):
     def setup(self, stage: str) -> None:
         owner = type(self).__name__
         check_players(owner, self.declared_players, self._player_settings)
+        if stage == "predict" and self.input_conditions:
+            raise ConfigError(
+                f"lightgan predict draws samples from noise, but {owner} translates {list(self.input_conditions)} "
+                "images: `lightgan sample --ckpt_path CKPT` translates the held-out inputs of its data."
+            )
         if self.step_order == "simultaneous":
             _check_simultaneous(self)
         for name in dict.fromkeys(n for p in self.declared_players for n in p.networks):

@@ -5,10 +5,13 @@ from lightgan.data.base import GANDataModule, InMemoryDataset
 from lightgan.data.celeba import CelebA
 from lightgan.data.chest_xray import ChestXray
 from lightgan.data.cifar10 import CIFAR10
+from lightgan.data.degrade import Degraded
+from lightgan.data.domains import ClassDomains
 from lightgan.data.image_files import ImageFilesDataModule
 from lightgan.data.image_folder import ImageFolder
 from lightgan.data.mixtures import GridMixture, RingMixture, ToyMixture
 from lightgan.data.mnist import MNIST, FashionMNIST
+from lightgan.data.paired import PairedImages
 
 __all__ = [
     "CIFAR10",
@@ -16,12 +19,15 @@ __all__ = [
     "AbstractArt",
     "CelebA",
     "ChestXray",
+    "ClassDomains",
+    "Degraded",
     "FashionMNIST",
     "GANDataModule",
     "GridMixture",
     "ImageFilesDataModule",
     "ImageFolder",
     "InMemoryDataset",
+    "PairedImages",
     "RingMixture",
     "ToyMixture",
 ]

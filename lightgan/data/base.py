@@ -2,10 +2,12 @@
 
 A datamodule states ``data_shape`` and ``num_classes`` right after construction, so the CLI
 can link them into the model before anything is loaded. Batches are dicts: ``real`` holds the
-samples, ``label`` the class index when the data is labelled. Images travel as uint8 and are
-scaled to [-1, 1] after they reach the device (four times less to copy). In-memory datasets
-move to the training device once (``on_device``), so on a GPU each batch is a gather there and
-nothing is copied per step.
+samples, ``label`` the class index when the data is labelled, and image-to-image data its
+input image as ``source``. Images travel as uint8 and are scaled to [-1, 1] after they reach
+the device (four times less to copy). In-memory datasets move to the training device once
+(``on_device``), so on a GPU each batch is a gather there and nothing is copied per step;
+datasets derived from others (``DatasetView``: pairs, subsets, degraded copies) keep that path
+when all they read from is in memory. ``DerivedDataModule`` builds a datamodule on another one.
 """
 
 from __future__ import annotations
@@ -51,6 +53,34 @@ class InMemoryDataset:
         return self
 
 
+class DatasetView:
+    """A dataset computed from others (``parts``): in memory when all of them are, and moved to the
+    training device with them, so a pair, a subset or a degraded copy is still one gather per batch there."""
+
+    def __init__(self, *parts: BatchIndexable) -> None:
+        self.parts = parts
+
+    @property
+    def in_memory(self) -> bool:
+        return all(held_in_memory(part) for part in self.parts)
+
+    def move_to(self, device: torch.device) -> DatasetView:
+        for part in self.parts:
+            part.move_to(device)  # type: ignore[attr-defined]
+        return self
+
+
+def held_in_memory(dataset: BatchIndexable) -> bool:
+    """Whether ``dataset`` gathers its batches from tensors in memory (which can move to the device)."""
+    return isinstance(dataset, InMemoryDataset) or (isinstance(dataset, DatasetView) and dataset.in_memory)
+
+
+def labels_of(dataset: BatchIndexable) -> Tensor:
+    """Every sample's label (on the CPU) of a labelled dataset; read without images when it keeps them apart."""
+    labels = getattr(dataset, "labels", None)
+    return (labels if labels is not None else dataset[torch.arange(len(dataset))]["label"]).cpu()
+
+
 def hold_out(size: int, n: int) -> tuple[Tensor, Tensor]:
     """(kept rows, held-out rows) of a split of ``size`` rows, each in index order.
 
@@ -87,6 +117,8 @@ class GANDataModule(L.LightningDataModule):
 
     data_shape: tuple[int, ...]
     num_classes: int = 0
+    #: Shape of the input images of image-to-image data (batch key ``source``); None for data without them.
+    source_shape: tuple[int, ...] | None = None
 
     def __init__(
         self,
@@ -119,9 +151,9 @@ class GANDataModule(L.LightningDataModule):
         # the module says how many batches one training step takes (n_critic); they come as one item
         module = getattr(trainer, "lightning_module", None) if train else None
         per_step = getattr(module, "batches_per_step", 1)
-        in_memory = isinstance(dataset, InMemoryDataset)
+        in_memory = held_in_memory(dataset)
         if in_memory and self.on_device and device.type != "cpu":
-            dataset.move_to(device)
+            dataset.move_to(device)  # type: ignore[attr-defined]
         return ResumableLoader(
             dataset,
             self.batch_size,
@@ -178,7 +210,7 @@ class GANDataModule(L.LightningDataModule):
         dataset = self.train_set
         if dataset is None:
             raise RuntimeError(f"{type(self).__name__}.setup() has not created its training split yet")
-        labels = dataset.labels if hasattr(dataset, "labels") else dataset[torch.arange(len(dataset))]["label"]
+        labels = labels_of(dataset)
         rng = torch.Generator().manual_seed(seed)
         chosen = []
         for cls in range(self.num_classes):
@@ -192,7 +224,82 @@ class GANDataModule(L.LightningDataModule):
     def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
         if isinstance(batch, list):  # the batches of one training step
             return [self.on_after_batch_transfer(part, dataloader_idx) for part in batch]
-        real = batch.get("real") if isinstance(batch, dict) else None
-        if real is not None and real.dtype == torch.uint8:
-            batch = {**batch, "real": real.float().div_(127.5).sub_(1.0)}
-        return batch
+        if not isinstance(batch, dict):
+            return batch
+        return {key: _to_unit_range(value) if _is_pixels(key, value) else value for key, value in batch.items()}
+
+
+#: The splits a datamodule provides, and the loader method that finalises each.
+SPLITS = {"train_set": "train_dataloader", "val_set": "val_dataloader", "test_set": "test_dataloader"}
+
+
+class DerivedDataModule(GANDataModule):
+    """A datamodule whose splits are computed from those of another (``base``), e.g. degraded copies or a class subset.
+
+    It prepares, sets up and checkpoints the base, so the base's split rules (MNIST's held-out images,
+    restored from a checkpoint) hold unchanged; a split is derived again whenever the base builds it anew.
+
+    Args:
+        base: the datamodule whose data this one derives from (``class_path`` and ``init_args`` in a config);
+            its ``batch_size`` and ``on_device`` become this datamodule's.
+    """
+
+    def __init__(self, base: GANDataModule, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.base = base
+        # the base's loaders only build its splits (and move them to the device): they follow this one's settings
+        base.batch_size, base.on_device = self.batch_size, self.on_device
+        self.data_shape, self.num_classes, self.source_shape = base.data_shape, base.num_classes, base.source_shape
+        self._derived_from: dict[str, BatchIndexable | None] = {}
+
+    def derive(self, split: BatchIndexable, name: str) -> BatchIndexable:
+        """This datamodule's split ``name`` (``train_set``, ``val_set``, ``test_set``) made from the base's."""
+        raise NotImplementedError
+
+    def prepare_data(self) -> None:
+        self.base.prepare_data()
+
+    def setup(self, stage: str) -> None:
+        self.base.trainer = self.trainer
+        self.base.setup(stage)
+        for name in SPLITS:
+            self._follow(name)
+
+    def _follow(self, name: str) -> None:
+        source = getattr(self.base, name)
+        if name not in self._derived_from or source is not self._derived_from[name]:
+            self._derived_from[name] = source
+            setattr(self, name, self.derive(source, name) if source is not None else None)
+
+    def _base_loader(self, name: str) -> None:
+        """Let the base build split ``name`` the way its loader does (some build theirs only there)."""
+        self.base.trainer = self.trainer
+        getattr(self.base, SPLITS[name])()
+        self._follow(name)
+
+    def train_dataloader(self) -> ResumableLoader:
+        self._base_loader("train_set")
+        return super().train_dataloader()
+
+    def val_dataloader(self) -> ResumableLoader | list:
+        self._base_loader("val_set")
+        return super().val_dataloader()
+
+    def test_dataloader(self) -> ResumableLoader | list:
+        self._base_loader("test_set")
+        return super().test_dataloader()
+
+    def state_dict(self) -> dict[str, Any]:
+        return self.base.state_dict()
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.base.load_state_dict(state)
+
+
+def _is_pixels(key: str, value: Any) -> bool:
+    """uint8 samples (``real``) and every other uint8 image batch (N, C, H, W), such as a ``source`` image."""
+    return isinstance(value, Tensor) and value.dtype == torch.uint8 and (key == "real" or value.dim() == 4)
+
+
+def _to_unit_range(pixels: Tensor) -> Tensor:
+    return pixels.float().div_(127.5).sub_(1.0)

@@ -19,6 +19,7 @@ from lightgan.models.lsgan import LSGAN
 from lightgan.models.madgan import MADGAN
 from lightgan.models.mgan import MGAN
 from lightgan.models.multi_player import MultiDiscriminatorGAN, MultiGeneratorGAN
+from lightgan.models.pix2pix import Pix2Pix
 from lightgan.models.sgan import SGAN
 from lightgan.models.sngan import SNGAN
 from lightgan.models.unrolled import UnrolledGAN
@@ -50,5 +51,6 @@ __all__ = [
     "InfoGAN",
     "MultiDiscriminatorGAN",
     "MultiGeneratorGAN",
+    "Pix2Pix",
     "UnrolledGAN",
 ]

@@ -61,11 +61,15 @@ class ModeCollapseAlarm(L.Callback):
             self.real_diversity = mean_pairwise_distance(real[: self.num_samples])
             self._real = []
 
-    def on_train_batch_end(self, trainer: L.Trainer, pl_module: GANModule, *args: Any) -> None:
+    def on_train_batch_end(
+        self, trainer: L.Trainer, pl_module: GANModule, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
         step = trainer.global_step
         if self.real_diversity is None or step % self.every_n_steps:
             return
-        ratio = self.check(pl_module)
+        last = batch[-1] if isinstance(batch, list) else batch
+        inputs = {key: value[: self.num_samples] for key, value in pl_module.data_conditions(last).items()}
+        ratio = self.check(pl_module, inputs)
         pl_module.log("health/diversity_ratio", ratio, on_step=True, on_epoch=False)
         if ratio < self.fraction:
             rank_zero_warn(
@@ -76,10 +80,13 @@ class ModeCollapseAlarm(L.Callback):
         if self.stop and trainer.strategy.reduce_boolean_decision(ratio < self.fraction, all=False):
             trainer.should_stop = True
 
-    def check(self, pl_module: GANModule) -> float:
-        """Generated / real mean pairwise distance, now."""
+    def check(self, pl_module: GANModule, inputs: dict[str, Tensor] | None = None) -> float:
+        """Generated / real mean pairwise distance, now; a model that takes data as input translates ``inputs``
+        (the step's batch) instead of ``num_samples`` draws."""
         assert self.real_diversity is not None
-        samples = pl_module.sample(self.num_samples, generator=torch.Generator().manual_seed(self.seed), use_ema=False)
+        rng = torch.Generator().manual_seed(self.seed)
+        n = None if inputs else self.num_samples
+        samples = pl_module.sample(n, generator=rng, use_ema=False, **(inputs or {}))
         self.last_ratio = mean_pairwise_distance(samples) / max(self.real_diversity, 1e-12)
         return self.last_ratio
 

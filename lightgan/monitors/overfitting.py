@@ -88,7 +88,8 @@ class DiscriminatorOverfitting(GANCallback):
             with torch.no_grad(), scratch_buffers(discriminator):
                 n = batch["real"].shape[0] // pl_module.pack * pl_module.pack  # complete packs, as validation does
                 labels = batch["label"][:n] if "label" in batch else None
-                self.real_val.add(pl_module.discriminate(batch["real"][:n], labels))
+                conditions = {key: value[:n] for key, value in pl_module.data_conditions(batch).items()}
+                self.real_val.add(pl_module.discriminate(batch["real"][:n], labels, **conditions))
         finally:
             discriminator.eval()
 

@@ -38,7 +38,7 @@ class FeatureMatching(GANCallback):
         self.layer, self.weight, self.adversarial_weight = layer, weight, adversarial_weight
         self._handle: RemovableHandle | None = None
         self._captured: Tensor | None = None
-        self._real: tuple[Tensor, Tensor | None] | None = None
+        self._real: tuple[Tensor, Tensor | None, dict[str, Tensor]] | None = None
 
     def setup(self, trainer: L.Trainer, pl_module: GANModule, stage: str) -> None:
         pl_module.sole_player("discriminator", "FeatureMatching")
@@ -68,24 +68,31 @@ class FeatureMatching(GANCallback):
     def _capture(self, module: nn.Module, inputs: Any, output: Tensor) -> None:
         self._captured = output.clone()  # later in-place activations must not change it
 
-    def features(self, pl_module: GANModule, x: Tensor, labels: Tensor | None) -> Tensor:
-        """f(x) from a forward of D of its own, which leaves D's running statistics alone."""
+    def features(
+        self, pl_module: GANModule, x: Tensor, labels: Tensor | None, conditions: dict[str, Tensor] | None = None
+    ) -> Tensor:
+        """f(x) from a forward of D of its own, which leaves D's running statistics alone; ``conditions`` are the
+        inputs D judges ``x`` with (the images a translator took)."""
         self._captured = None
         with scratch_buffers(pl_module.discriminator):
-            pl_module.discriminate(x, labels)
+            pl_module.discriminate(x, labels, **(conditions or {}))
         features, self._captured = self._captured, None
         if features is None:
             raise RuntimeError(f"FeatureMatching: the discriminator's {self.layer!r} did not run in its forward pass")
         return features
 
     def on_discriminator_loss(self, trainer: L.Trainer, pl_module: GANModule, step: DiscriminatorStep) -> None:
-        self._real = (step.real.detach(), step.labels)
+        self._real = (step.real.detach(), step.labels, step.conditions)
 
     def on_generator_loss(self, trainer: L.Trainer, pl_module: GANModule, step: GeneratorStep) -> None:
-        real, labels = self._real if self._real is not None else (step.batch["real"], step.batch.get("label"))
+        real, labels, conditions = (
+            self._real
+            if self._real is not None
+            else (step.batch["real"], step.batch.get("label"), pl_module.data_conditions(step.batch))
+        )
         with torch.no_grad():
-            real_features = self.features(pl_module, real, labels)
-        fake_features = self.features(pl_module, step.fake, step.fake_labels)
+            real_features = self.features(pl_module, real, labels, conditions)
+        fake_features = self.features(pl_module, step.fake, step.fake_labels, step.conditions)
         distance = ((real_features.flatten(1).mean(0) - fake_features.flatten(1).mean(0)) ** 2).sum()
         step.logs["train/feature_matching"] = distance.detach()
         # a variant that does not report its adversarial term: all of its loss counts as adversarial

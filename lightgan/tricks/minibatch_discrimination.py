@@ -50,7 +50,7 @@ def _head_sizes(pl_module: GANModule, head: nn.Module) -> tuple[int, int]:
     discriminator.eval()
     try:
         with torch.no_grad():
-            pl_module.discriminate(probe, labels)
+            pl_module.discriminate(probe, labels, **pl_module.example_conditions(n, device))
     finally:
         handle.remove()
         discriminator.train(was_training)
