@@ -109,26 +109,30 @@ _warned: set[Entry] = set()
 
 
 @cache
+def _installed() -> Any:
+    """Every installed entry point: one pass over the distributions' metadata serves the four groups."""
+    return entry_points()
+
+
+@cache
+def _origin(dist: Any) -> tuple[str, str]:
+    """A distribution's name and version, read once: each reads and parses its METADATA file."""
+    return (dist.name if dist else None) or "unknown distribution", (dist.version if dist else None) or ""
+
+
+@cache
 def _entries(kind: str) -> tuple[Entry, ...]:
     found = []
-    for ep in entry_points(group=GROUPS[kind]):
-        dist = getattr(ep, "dist", None)
-        found.append(
-            Entry(
-                kind=kind,
-                name=ep.name,
-                target=ep.value,
-                distribution=(dist.name if dist else None) or "unknown distribution",
-                version=(dist.version if dist else None) or "",
-            )
-        )
+    for ep in _installed().select(group=GROUPS[kind]):
+        distribution, version = _origin(getattr(ep, "dist", None))
+        found.append(Entry(kind=kind, name=ep.name, target=ep.value, distribution=distribution, version=version))
     return tuple(found)
 
 
 def refresh() -> None:
     """Forget what was discovered and imported, e.g. after installing a plugin into a running session."""
-    _entries.cache_clear()
-    _import.cache_clear()
+    for cached in (_installed, _origin, _entries, _import):
+        cached.cache_clear()
     _warned.clear()
 
 

@@ -228,8 +228,10 @@ def test_plugins_command_lists_kind_distribution_version_and_status(
             "lightgan.callbacks": {"BrokenCallback": f"{broken}:BrokenCallback"},
         },
     )
-    status, out, _ = run_cli(["plugins", "--plain"], capsys)
-    assert status == 0
+    status, out, err = run_cli(["plugins", "--plain"], capsys)  # metadata only: nothing is imported
+    assert status == 0 and "--check" in err and broken not in sys.modules
+    status, out, _ = run_cli(["plugins", "--plain", "--check"], capsys)
+    assert status == 2  # the broken callback; the rows are printed first
     rows = {line.split()[1]: line.split(maxsplit=5) for line in out.splitlines()[1:]}
     assert rows["ListedGAN"] == ["model", "ListedGAN", f"{good}.ListedGAN", "listed-plugin", "4.5", "ok"]
     assert rows["BrokenCallback"][:5] == [

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
 
 from lightgan.errors import ConfigError
+
+if TYPE_CHECKING:
+    import torch
 
 DEVICE_HELP = "auto (GPU when available), cpu, cuda or cuda:N"
 
 
 def resolve_device(name: str) -> torch.device:
     """``auto`` picks the GPU when there is one; a CUDA device that is not there is a clear error."""
+    import torch  # here, not above: a command's --help and argument errors need no torch
+
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:

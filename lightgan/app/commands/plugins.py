@@ -1,13 +1,16 @@
 """``lightgan plugins``: every registered component, who registered it, and whether it loads.
 
-Listing imports each entry (that is how "loads" is known), so a broken plugin shows up here
-with its error instead of as a warning during a run. ``--check`` turns any problem into a
-non-zero exit status, for a plugin's own CI.
+The listing reads package metadata only, so it answers at once: the status shows what metadata
+tells (a misnamed entry, a name clash). ``--check`` also imports each entry (that is how "loads"
+is known, and it costs the seconds torch and Lightning take to import), so a broken plugin shows
+up with its error instead of as a warning during a run, and turns any problem into a non-zero
+exit status, for a plugin's own CI.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import dataclass
 
 from lightgan import registry
@@ -31,8 +34,12 @@ class Row:
         return (e.kind, e.name, e.class_path, e.distribution, e.version, self.status)
 
 
-def inspect(kind: str | None = None) -> list[Row]:
-    """One row per registered entry; ``problems`` is empty when the entry can be used by its name."""
+def inspect(kind: str | None = None, load: bool = True) -> list[Row]:
+    """One row per registered entry; ``problems`` is empty when the entry can be used by its name.
+
+    ``load=False`` reads metadata only: problems that show only on import (an import error, a wrong
+    base class, a class in a private module) are not looked for.
+    """
     rows = []
     for entry in registry.entries(kind):
         problems = []
@@ -40,7 +47,7 @@ def inspect(kind: str | None = None) -> list[Row]:
             problems.append(entry.naming_problem)
         for other in registry.clashes(entry):
             problems.append(f"name clash with {other.origin} ({other.class_path}): use the full class path")
-        error = registry.load_error(entry)
+        error = registry.load_error(entry) if load else None
         if error:
             problems.append(error)
         rows.append(Row(entry, tuple(problems)))
@@ -83,14 +90,22 @@ def build_parser(prog: str = "lightgan plugins") -> argparse.ArgumentParser:
     )
     parser.add_argument("--kind", choices=list(registry.GROUPS), help="list only this kind")
     parser.add_argument("--plain", action="store_true", help="plain aligned columns instead of a table")
-    parser.add_argument("--check", action="store_true", help="exit with an error if any entry has a problem")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="also import every entry (slower: imports torch and Lightning) and exit with an error if any entry "
+        "has a problem",
+    )
     return parser
 
 
 def main(argv: list[str]) -> list[Row]:
     args = build_parser().parse_args(argv)
-    rows = inspect(args.kind)
+    rows = inspect(args.kind, load=args.check)
     (_print_plain if args.plain else _print_rich)(rows)
+    if not args.check:
+        note = "read from package metadata; `lightgan plugins --check` imports each entry and shows those that fail"
+        print(note, file=sys.stderr)  # on stderr: --plain output stays one row per entry
     broken = [row for row in rows if row.problems]
     if args.check and broken:
         listed = ", ".join(f"{row.entry.kind} {row.entry.name} ({row.entry.distribution})" for row in broken)

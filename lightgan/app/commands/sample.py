@@ -3,6 +3,9 @@
 Generators that take data as input (an image to translate, ...) are given the first ``--n``
 held-out samples of the data they were trained on (the run's ``config.yaml``, or ``--config``),
 and the grid shows each input row above its output row.
+
+torch, Lightning and the model are imported once the arguments are read and checked: ``--help`` and
+mistakes in the arguments answer at once.
 """
 
 from __future__ import annotations
@@ -11,9 +14,7 @@ import argparse
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from lightgan.app.commands.checkpoint_arg import add_checkpoint_argument, resolve_checkpoint
 from lightgan.app.commands.data_config import (
@@ -24,9 +25,10 @@ from lightgan.app.commands.data_config import (
 )
 from lightgan.app.commands.device import DEVICE_HELP, resolve_device
 from lightgan.app.commands.parser import CommandParser
-from lightgan.core.checkpoint import load_gan
 from lightgan.errors import ConfigError
-from lightgan.monitors.render import drawable, image_grid, render_samples, save_png
+
+if TYPE_CHECKING:
+    import torch
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
@@ -76,6 +78,8 @@ def _labels(args: argparse.Namespace, num_classes: int, conditional: bool) -> to
     bad = [v for v in values if not 0 <= v < num_classes]
     if bad:
         raise ConfigError(f"label(s) {bad} out of range: this model knows classes 0..{num_classes - 1}.")
+    import torch
+
     return torch.tensor(values, dtype=torch.long).repeat(-(-args.n // len(values)))[: args.n]
 
 
@@ -87,7 +91,6 @@ MAX_PICTURED = 10_000
 JPEG_MAX_SIDE = 65_535
 
 
-@torch.no_grad()
 def generated_chunks(
     model: Any,
     n: int,
@@ -96,7 +99,8 @@ def generated_chunks(
     use_ema: bool,
     conditions: dict[str, torch.Tensor] | None = None,
 ) -> Iterator[torch.Tensor]:
-    """``model.sample(n, labels, generator=rng, **conditions)``, ``CHUNK`` samples at a time, on the CPU."""
+    """``model.sample(n, labels, generator=rng, **conditions)``, ``CHUNK`` samples at a time, on the CPU
+    (``GANModule.sample`` runs without autograd)."""
     z, labels = model.sample_inputs(n, labels, generator=rng)
     for start in range(0, n, CHUNK):
         part = slice(start, start + CHUNK)
@@ -132,6 +136,8 @@ def check_writable(out: Path, kind: str) -> None:
 def check_picture_size(n: int, nrow: int, shape: tuple[int, ...], out: Path, input_rows: int) -> None:
     """Samples that cannot be drawn, or a grid too large to look at or to store as JPEG, stop before anything
     is generated."""
+    from lightgan.monitors.render import drawable
+
     if not drawable(shape):
         raise ConfigError(
             f"--out {out}: samples of shape {tuple(shape)} cannot be drawn (images (C, H, W) or vectors (D,) can): "
@@ -167,6 +173,8 @@ def gathered(chunks: Iterator[torch.Tensor], n: int) -> torch.Tensor:
 
 def write_folder(chunks: Iterator[torch.Tensor], folder: Path, n: int) -> None:
     """One PNG per sample, ``000000.png`` on, written as the samples are generated (memory stays flat in n)."""
+    from lightgan.monitors.render import image_grid, save_png
+
     folder.mkdir(parents=True, exist_ok=True)
     digits, index = max(6, len(str(n - 1))), 0
     for chunk in chunks:
@@ -195,6 +203,11 @@ def run(args: argparse.Namespace, data_overrides: list[str] | None = None) -> Pa
     args.ckpt = resolve_checkpoint(args.ckpt, args.config)
     kind, out = output_kind(args.out), Path(args.out)
     check_writable(out, kind)
+    import torch
+
+    from lightgan.core.checkpoint import load_gan
+    from lightgan.monitors.render import render_samples, save_png
+
     model = load_gan(args.ckpt, map_location=resolve_device(args.device))
     if kind == "folder" and len(model.data_shape) != 3:
         raise ConfigError(
