@@ -8,9 +8,10 @@ import pytest
 import torch
 from PIL import Image
 
+from lightgan.data import UnpairedImages
 from lightgan.data.base import InMemoryDataset
 from lightgan.data.loader import ResumableLoader
-from lightgan.data.unpaired import UnpairedImages, UnpairedSet
+from lightgan.data.unpaired import UnpairedSet
 from lightgan.errors import ConfigError, DatasetNotFoundError
 
 

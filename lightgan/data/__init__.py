@@ -12,6 +12,7 @@ from lightgan.data.image_folder import ImageFolder
 from lightgan.data.mixtures import GridMixture, RingMixture, ToyMixture
 from lightgan.data.mnist import MNIST, FashionMNIST
 from lightgan.data.paired import PairedImages
+from lightgan.data.unpaired import UnpairedImages
 
 __all__ = [
     "CIFAR10",
@@ -30,4 +31,5 @@ __all__ = [
     "PairedImages",
     "RingMixture",
     "ToyMixture",
+    "UnpairedImages",
 ]

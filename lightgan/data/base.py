@@ -241,7 +241,8 @@ class DerivedDataModule(GANDataModule):
 
     Args:
         base: the datamodule whose data this one derives from (``class_path`` and ``init_args`` in a config);
-            its ``batch_size`` and ``on_device`` become this datamodule's.
+            it loads with this datamodule's ``batch_size`` and ``on_device`` (set them here: the base's own
+            settings of the two are replaced).
     """
 
     def __init__(self, base: GANDataModule, **kwargs: Any) -> None:

@@ -6,6 +6,7 @@ from lightgan.models.backbone import BackboneGAN
 from lightgan.models.began import BEGAN
 from lightgan.models.bigan import ALI, BiGAN
 from lightgan.models.cgan import CGAN
+from lightgan.models.cyclegan import CycleGAN
 from lightgan.models.d2gan import D2GAN
 from lightgan.models.dcgan import DCGAN
 from lightgan.models.dragan import DRAGAN
@@ -46,6 +47,7 @@ __all__ = [
     "WGANGP",
     "BackboneGAN",
     "BiGAN",
+    "CycleGAN",
     "DropoutGAN",
     "GANModule",
     "InfoGAN",
