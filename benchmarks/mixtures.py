@@ -298,11 +298,13 @@ def at_cpu_budget(result: dict[str, Any], budget_s: float) -> dict[str, Any]:
 def same_time_table(rows: list[Row], baseline: str = "GAN") -> str:
     """Markdown: every recipe measured at the CPU time the baseline variant's longest run took on the same data
     (the longest, so that every baseline run is read at its end)."""
-    budgets = {
-        row.recipe.dataset: max(r["cpu_s"] for r in row.results)
-        for row in rows
-        if row.recipe.variant == baseline and not row.recipe.overrides and all("cpu_s" in r for r in row.results)
-    }
+    budgets: dict[str, float] = {}
+    for row in rows:
+        if row.recipe.variant == baseline and all("cpu_s" in r for r in row.results):
+            longest = max(r["cpu_s"] for r in row.results)
+            budgets[row.recipe.dataset] = max(budgets.get(row.recipe.dataset, 0.0), longest)
+    if not budgets:
+        return ""
     header = ["data", "recipe", "CPU s / step", "steps in the budget", "modes", "high-quality %", "reverse KL"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:

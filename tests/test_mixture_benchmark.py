@@ -58,6 +58,7 @@ def test_a_tiny_budget_run_prints_the_table_and_resumes_from_its_results(
     summary = (tmp_path / "bench" / "summary.md").read_text()
     steps_table, same_time = summary.split("Same CPU time")
     assert steps_table.count("\n| ") == 3 and same_time.count("\n| ") == 3  # header + 2 recipes, each
+    assert "ring: " in same_time and "grid: " in same_time  # GAN's budget on each
 
 
 def test_only_seeds_names_seeds_and_excludes_a_count(bench, capsys) -> None:
