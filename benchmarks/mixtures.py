@@ -26,6 +26,7 @@ import json
 import math
 import os
 import re
+import shutil
 import statistics
 import sys
 import time
@@ -150,6 +151,8 @@ def train_one(recipe: Recipe, seed: int, options: dict[str, Any]) -> dict[str, A
         torch.set_num_threads(options["threads"])
     steps, every = options["steps"], options["eval_every"] or options["steps"]
     run_dir = Path(options["out"]) / recipe.slug / f"seed={seed}"
+    if run_dir.exists():  # a run stopped before its result was written: train it again from the start
+        shutil.rmtree(run_dir)
     picture_every = max(1, steps // options["pictures"]) if options["pictures"] else steps + 1
     argv = [
         "fit",

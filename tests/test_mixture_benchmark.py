@@ -114,3 +114,14 @@ def test_recipes_are_read_at_the_cpu_time_the_baseline_took(bench) -> None:
     assert rows["gman_ring"] == ["0.400", "250", "3.0", "30.0", "0.33"]
     assert rows["fgan_ring"] == ["0.050", "1,000 (all its steps)", "4.0", "40.0", "0.25"]
     assert "ring: 100 CPU s" in table and "longest run" in table
+
+
+def test_a_run_stopped_before_its_result_is_trained_again(bench, tmp_path: Path) -> None:
+    argv = ["--configs", "gan_ring", "--only-seeds", "0", "--steps", "4", "--n", "100", "--out", str(tmp_path)]
+    argv += ["--threads", "1", "--pictures", "0", "--set", "data.init_args.num_samples=400"]
+    argv += ["--set", "model.init_args.hidden_dims=[8]"]
+    (first,) = bench.main(argv)
+    result = next(tmp_path.glob("gan_ring*/seed=0.json"))
+    result.unlink()  # as if the run had been killed after claiming its folder
+    (again,) = bench.main(argv)
+    assert result.is_file() and again.results[0]["final"] == first.results[0]["final"]
