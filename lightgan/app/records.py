@@ -31,6 +31,7 @@ class RunRecords(Logger):
     def __init__(self, save_dir: str | Path = ".") -> None:
         super().__init__()
         self._save_dir = Path(save_dir)
+        self._header: list[str] | None = None  # the file's header, read once (a resumed run's file has one)
 
     @property
     def name(self) -> str:
@@ -63,8 +64,10 @@ class RunRecords(Logger):
         self._append(row)
 
     def _append(self, row: dict[str, Any]) -> None:
-        self._save_dir.mkdir(parents=True, exist_ok=True)
-        header = _header(self.path)
+        if self._header is None:
+            self._save_dir.mkdir(parents=True, exist_ok=True)
+            self._header = _header(self.path)
+        header = self._header
         if set(row) <= set(header):
             with self.path.open("a", newline="") as file:
                 csv.DictWriter(file, fieldnames=header).writerow(row)
@@ -77,6 +80,7 @@ class RunRecords(Logger):
             writer.writeheader()
             writer.writerows([*rows, row])
         partial.replace(self.path)
+        self._header = header
 
 
 def _header(path: Path) -> list[str]:
