@@ -174,10 +174,9 @@ class ImageFilesDataModule(GANDataModule):
         if self.cache_dir is not None:
             candidates = [self.cache_dir / f"{stem}-{tag}.uint8"]
         else:
-            user_cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "lightgan"
-            candidates = [folder / CACHE_FOLDER / f"{stem}.uint8", user_cache / f"{stem}-{tag}.uint8"]
+            candidates = [folder / CACHE_FOLDER / f"{stem}.uint8", user_cache_dir() / f"{stem}-{tag}.uint8"]
         for candidate in candidates:
-            if _writable_folder(candidate.parent):
+            if writable_folder(candidate.parent):
                 return candidate
         rank_zero_warn(
             f"{self.dataset_name}: no writable cache folder ({', '.join(str(c.parent) for c in candidates)}); "
@@ -253,7 +252,13 @@ class ImageFilesDataModule(GANDataModule):
         return "\n".join(lines)
 
 
-def _writable_folder(folder: Path) -> bool:
+def user_cache_dir() -> Path:
+    """lightgan's folder in the user's cache (``$XDG_CACHE_HOME`` or ``~/.cache``), for caches the data
+    folder cannot hold."""
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "lightgan"
+
+
+def writable_folder(folder: Path) -> bool:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:

@@ -42,7 +42,8 @@ from lightgan.data.image_files import (
     VALIDATION,
     ImageFilesDataModule,
     ImageList,
-    _writable_folder,
+    user_cache_dir,
+    writable_folder,
 )
 from lightgan.data.loader import BatchIndexable
 from lightgan.errors import ConfigError, DatasetError, DatasetNotFoundError
@@ -267,13 +268,12 @@ class PairedImages(TwoDomainImages):
     def _halves_folder(self) -> Path:
         """Where the halves are written: next to the data, else the cache folder, else the user's cache."""
         tag = hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:10]
-        user_cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "lightgan"
         candidates = [self.root / CACHE_FOLDER / "halves"]
         if self.target.cache_dir is not None:
             candidates.append(self.target.cache_dir / f"pairedimages-halves-{tag}")
-        candidates.append(user_cache / f"pairedimages-halves-{tag}")
+        candidates.append(user_cache_dir() / f"pairedimages-halves-{tag}")
         for folder in candidates:
-            if _writable_folder(folder):
+            if writable_folder(folder):
                 return folder
         raise ConfigError(
             f"PairedImages: no writable folder for the halves of the side-by-side images "
