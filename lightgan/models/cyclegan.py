@@ -23,8 +23,7 @@ from lightgan.models.checks import reject_packing, require_images
 from lightgan.models.multi_player import check_count
 from lightgan.nets.norm import NORMS, PADDINGS, Norm, Padding, check_choice, noise_from
 from lightgan.nets.patchgan import PatchGANDiscriminator
-from lightgan.nets.resnet_generator import ResNetGenerator
-from lightgan.nets.unet import UNetGenerator
+from lightgan.nets.translators import translator_generator
 from lightgan.tricks.experience_replay import ExperienceReplay
 
 Direction = Literal["ab", "ba"]
@@ -168,12 +167,9 @@ class CycleGAN(GANModule):
         self.schedule_length: float | None = None
         channels, *size = self.data_shape
         common = {"image_size": tuple(size), "base_channels": base_channels, "norm": norm, "dropout": dropout}
-        if generator == "resnet":
-            self.generator = ResNetGenerator(channels, channels, blocks=resnet_blocks, **common)
-            self.generator_ba = ResNetGenerator(channels, channels, blocks=resnet_blocks, **common)
-        else:
-            self.generator = UNetGenerator(channels, channels, depth=depth, **common)
-            self.generator_ba = UNetGenerator(channels, channels, depth=depth, **common)
+        shape = {"depth": depth, "blocks": resnet_blocks, **common}
+        self.generator = translator_generator(generator, channels, channels, **shape)
+        self.generator_ba = translator_generator(generator, channels, channels, **shape)
         judge = (channels, tuple(size), base_channels, d_layers, norm, d_padding)
         self.discriminator_a = PatchGANDiscriminator(*judge)
         self.discriminator_b = PatchGANDiscriminator(*judge)

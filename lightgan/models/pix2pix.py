@@ -15,8 +15,7 @@ from lightgan.models.checks import reject_packing, require_images
 from lightgan.models.multi_player import check_count
 from lightgan.nets.norm import NORMS, PADDINGS, Norm, Padding, check_choice, noise_from
 from lightgan.nets.patchgan import PatchGANDiscriminator
-from lightgan.nets.resnet_generator import ResNetGenerator
-from lightgan.nets.unet import UNetGenerator
+from lightgan.nets.translators import translator_generator
 
 
 class Pix2Pix(GANModule):
@@ -86,10 +85,9 @@ class Pix2Pix(GANModule):
         channels, *size = self.data_shape
         self.source_channels = source_channels or channels
         common = {"image_size": tuple(size), "base_channels": base_channels, "norm": norm, "dropout": dropout}
-        if generator == "unet":
-            self.generator = UNetGenerator(self.source_channels, channels, depth=depth, **common)
-        else:
-            self.generator = ResNetGenerator(self.source_channels, channels, blocks=resnet_blocks, **common)
+        self.generator = translator_generator(
+            generator, self.source_channels, channels, depth=depth, blocks=resnet_blocks, **common
+        )
         self.discriminator = PatchGANDiscriminator(
             self.source_channels + channels, tuple(size), base_channels, d_layers, norm, d_padding
         )
