@@ -75,6 +75,27 @@ def test_q_shares_d_body_and_trains_with_d() -> None:
     assert all(g.abs().sum() > 0 for g in grads), "G's step must make the codes easier to read"
 
 
+@pytest.mark.parametrize(("network", "slope"), [("paper", 0.1), ("authors", 0.01)])
+def test_paper_networks_share_the_fc_1024_between_d_and_q(network: str, slope: float) -> None:
+    model = tiny_infogan(data_shape=(1, 28, 28), network=network)
+    d = model.discriminator
+    shared = d.features(torch.randn(4, 1, 28, 28))
+    assert shared.shape == (4, 1024)  # the last layer D and Q share is the fully connected one
+    assert d.head.in_features == 1024 and model.q_head.net[1].in_features == 1024
+    slopes = {m.negative_slope for m in [*d.features, *model.q_head.net] if isinstance(m, torch.nn.LeakyReLU)}
+    assert slopes == {slope}
+    assert model.generator(torch.randn(4, 12)).shape == (4, 1, 28, 28)
+    biases = [m.bias for m in d.features if isinstance(m, torch.nn.Linear | torch.nn.Conv2d)]
+    assert all(torch.count_nonzero(b) == 0 for b in biases)
+
+
+def test_paper_networks_refuse_a_side_they_cannot_halve_twice() -> None:
+    with pytest.raises(ConfigError, match=r"divisible by 4, got 30x30.*network: dcgan"):
+        tiny_infogan(data_shape=(1, 30, 30), network="paper")
+    with pytest.raises(ConfigError, match="network must be one of dcgan, paper, authors, got 'big'"):
+        tiny_infogan(network="big")
+
+
 def test_discriminator_loss_adds_the_information_term_for_the_shared_body() -> None:
     model = tiny_infogan()
     z = model.sample_noise(6, torch.Generator().manual_seed(0))

@@ -30,6 +30,7 @@ def drawn(scheme: str) -> nn.Linear:
         ("normal_0.02", 0.02),
         ("xavier", math.sqrt(2 / (FAN_IN + FAN_OUT))),  # Glorot & Bengio
         ("kaiming", math.sqrt(2 / FAN_IN)),  # He et al., for ReLU
+        ("kaiming_uniform", math.sqrt(2 / FAN_IN)),  # the same spread, uniform (WGAN-GP's tflib)
     ],
 )
 def test_each_scheme_draws_weights_of_its_spread_around_zero_and_zeroes_biases(scheme: str, std: float) -> None:
@@ -37,6 +38,13 @@ def test_each_scheme_draws_weights_of_its_spread_around_zero_and_zeroes_biases(s
     assert layer.weight.std().item() == pytest.approx(std, rel=0.03)
     assert abs(layer.weight.mean().item()) < std / 20
     assert torch.count_nonzero(layer.bias) == 0
+
+
+def test_kaiming_uniform_is_bounded_where_a_uniform_of_that_spread_ends() -> None:
+    weight = drawn("kaiming_uniform").weight
+    bound = math.sqrt(3) * math.sqrt(2 / FAN_IN)
+    assert weight.abs().max().item() <= bound
+    assert weight.abs().max().item() > 0.95 * bound
 
 
 def test_orthogonal_weights_have_orthonormal_rows() -> None:
@@ -100,7 +108,7 @@ def test_default_is_pytorchs_initialisation_as_before() -> None:
 
 def test_an_unknown_scheme_is_named_with_the_valid_ones() -> None:
     valid = ", ".join(INIT_SCHEMES)
-    assert valid == "default, normal_0.02, xavier, kaiming, orthogonal"
+    assert valid == "default, normal_0.02, xavier, kaiming, kaiming_uniform, orthogonal"
     with pytest.raises(ConfigError, match=f"model.init_args.init must be one of {valid}, got 'he'") as error:
         GAN(data_shape=(2,), init="he")
     assert "\n" not in str(error.value)

@@ -40,3 +40,15 @@ def test_classic_mlp_widths() -> None:
     assert g_widths == [(100, 500), (500, 500), (500, 784)]
     assert d_widths == [(784, 500), (500, 500), (500, 1)]
     assert g(torch.randn(2, 100)).shape == (2, 1, 28, 28)
+
+
+def test_mlp_discriminator_activation_is_leaky_by_default_relu_on_request() -> None:
+    leaky, relu = MLPDiscriminator((2,), (8, 8)), MLPDiscriminator((2,), (8, 8), activation="relu")
+    assert [type(m) for m in leaky.features if not isinstance(m, torch.nn.Linear | torch.nn.Flatten)] == [
+        torch.nn.LeakyReLU
+    ] * 2
+    assert [type(m) for m in relu.features if not isinstance(m, torch.nn.Linear | torch.nn.Flatten)] == [
+        torch.nn.ReLU
+    ] * 2
+    with pytest.raises(ConfigError, match="discriminator_activation must be one of leaky_relu, relu, got 'tanh'"):
+        MLPDiscriminator((2,), (8,), activation="tanh")

@@ -28,12 +28,14 @@ class BackboneGAN(GANModule):
         hidden_dims: mlp: widths of the generator's hidden layers (and the discriminator's,
             unless ``discriminator_hidden_dims`` is set).
         generator_batch_norm: mlp: batch norm after each hidden generator layer (dcgan always has it).
-        discriminator_type: mlp: ``mlp`` (LeakyReLU) or ``maxout`` (PacGAN's 2-D discriminator).
+        discriminator_type: mlp: ``mlp`` or ``maxout`` (PacGAN's 2-D discriminator).
+        discriminator_activation: mlp with ``discriminator_type: mlp``: ``leaky_relu`` (0.2) or
+            ``relu`` (WGAN-GP's toy critic).
         discriminator_hidden_dims: mlp: widths of the discriminator's hidden layers (None: ``hidden_dims``).
         maxout_pieces: mlp: linear pieces per maxout unit.
         init: weight initialisation of the generators and discriminators built: ``default``
             (PyTorch's for mlp, DCGAN's for dcgan), ``normal_0.02`` (weights N(0, 0.02)),
-            ``xavier``, ``kaiming`` or ``orthogonal``; every scheme but ``default`` zeroes the
+            ``xavier``, ``kaiming``, ``kaiming_uniform`` or ``orthogonal``; every scheme but ``default`` zeroes the
             biases, norm layers keep theirs.
         **kwargs: everything ``GANModule`` takes (loss, learning rates, n_critic, pack, ...).
     """
@@ -51,6 +53,7 @@ class BackboneGAN(GANModule):
         discriminator_type: Literal["mlp", "maxout"] = "mlp",
         discriminator_hidden_dims: tuple[int, ...] | None = None,
         maxout_pieces: int = 5,
+        discriminator_activation: Literal["leaky_relu", "relu"] = "leaky_relu",
         init: InitScheme = "default",
         **kwargs: Any,
     ) -> None:
@@ -73,6 +76,7 @@ class BackboneGAN(GANModule):
             "discriminator_type": discriminator_type,
             "discriminator_hidden_dims": discriminator_hidden_dims or hidden_dims,
             "maxout_pieces": maxout_pieces,
+            "discriminator_activation": discriminator_activation,
             "init": init,
         }
         self.generator = self.build_generator()
@@ -97,6 +101,10 @@ class BackboneGAN(GANModule):
             network = DCGANDiscriminator(self.packed_shape, n["base_channels"], self.discriminator_batch_norm)
         else:
             network = fully_connected_discriminator(
-                self.packed_shape, n["discriminator_type"], n["discriminator_hidden_dims"], n["maxout_pieces"]
+                self.packed_shape,
+                n["discriminator_type"],
+                n["discriminator_hidden_dims"],
+                n["maxout_pieces"],
+                n["discriminator_activation"],
             )
         return init_weights(network, n["init"])

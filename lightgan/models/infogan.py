@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import lightning as L
 import torch
@@ -16,6 +16,11 @@ from lightgan.models.checks import reject_packing, require_images
 from lightgan.monitors.traversal import LatentTraversal
 from lightgan.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from lightgan.nets.heads import QNetwork, dcgan_feature_size
+from lightgan.nets.infogan import SHARED_WIDTH, InfoGANDiscriminator, InfoGANGenerator
+from lightgan.nets.norm import check_choice
+
+#: D's LeakyReLU slope in the paper's networks: the appendix says 0.1, the authors' code uses 0.01.
+_SLOPES = {"paper": 0.1, "authors": 0.01}
 
 
 class InfoGAN(GANModule):
@@ -40,7 +45,11 @@ class InfoGAN(GANModule):
         continuous_codes: number of continuous codes.
         info_weight: λ for the categorical codes.
         continuous_info_weight: λ for the continuous codes.
-        base_channels: channel width of the largest feature map.
+        base_channels: channel width of the largest feature map (``network: dcgan``).
+        network: ``dcgan``: lightgan's DCGAN networks, Q on D's convolutional features. ``paper``:
+            the paper's MNIST networks (appendix C.1), D and Q sharing a fully connected layer of
+            1024 units too; ``authors``: the same with the authors' code's LeakyReLU slope (0.01,
+            not 0.1).
         q_hidden: width of the Q head's hidden layer.
         traversal_code: which continuous code the traversal sweeps.
         traversal_steps: columns of the traversal.
@@ -57,6 +66,7 @@ class InfoGAN(GANModule):
         info_weight: float = 1.0,
         continuous_info_weight: float = 0.1,
         base_channels: int = 64,
+        network: Literal["dcgan", "paper", "authors"] = "dcgan",
         q_hidden: int = 128,
         traversal_code: int = 0,
         traversal_steps: int = 10,
@@ -71,11 +81,17 @@ class InfoGAN(GANModule):
         self.noise_dim = self.latent_dim - sum(self.categorical_codes) - continuous_codes
         self.info_weight, self.continuous_info_weight = info_weight, continuous_info_weight
         self.traversal_code, self.traversal_steps = traversal_code, traversal_steps
-        self.generator = DCGANGenerator(self.latent_dim, self.data_shape, base_channels)
-        self.discriminator = DCGANDiscriminator(self.data_shape, base_channels)
-        self.q_head = QNetwork(
-            dcgan_feature_size(self.data_shape, base_channels), self.categorical_codes, continuous_codes, q_hidden
-        )
+        check_choice("network", network, ("dcgan", *_SLOPES))
+        if network == "dcgan":
+            self.generator = DCGANGenerator(self.latent_dim, self.data_shape, base_channels)
+            self.discriminator = DCGANDiscriminator(self.data_shape, base_channels)
+            features, slope = dcgan_feature_size(self.data_shape, base_channels), 0.2
+        else:
+            slope = _SLOPES[network]
+            self.generator = InfoGANGenerator(self.latent_dim, self.data_shape)
+            self.discriminator = InfoGANDiscriminator(self.data_shape, slope)
+            features = SHARED_WIDTH
+        self.q_head = QNetwork(features, self.categorical_codes, continuous_codes, q_hidden, slope)
 
     def _check_codes(self, traversal_code: int, traversal_steps: int) -> None:
         cats, conts = self.categorical_codes, self.continuous_codes

@@ -59,14 +59,21 @@ class ClassifierDiscriminator(nn.Module):
 class QNetwork(nn.Module):
     """InfoGAN's Q head on D's features: logits per categorical code and means of continuous codes."""
 
-    def __init__(self, in_features: int, categorical_codes: Sequence[int], continuous_codes: int, hidden: int = 128):
+    def __init__(
+        self,
+        in_features: int,
+        categorical_codes: Sequence[int],
+        continuous_codes: int,
+        hidden: int = 128,
+        slope: float = 0.2,
+    ):
         super().__init__()
         self.categorical_codes, self.continuous_codes = tuple(categorical_codes), continuous_codes
         self.net = nn.Sequential(
             nn.Flatten(),
             nn.Linear(in_features, hidden),
             nn.BatchNorm1d(hidden),
-            nn.LeakyReLU(0.2, inplace=True),
+            nn.LeakyReLU(slope, inplace=True),
             nn.Linear(hidden, sum(self.categorical_codes) + continuous_codes),
         )
 

@@ -25,7 +25,7 @@ _WEIGHT_LAYERS = (
     nn.ConvTranspose3d,
 )
 
-InitScheme = Literal["default", "normal_0.02", "xavier", "kaiming", "orthogonal"]
+InitScheme = Literal["default", "normal_0.02", "xavier", "kaiming", "kaiming_uniform", "orthogonal"]
 INIT_SCHEMES: tuple[str, ...] = get_args(InitScheme)
 
 #: How each scheme but ``default`` draws a weight.
@@ -33,6 +33,8 @@ _DRAWS: dict[str, Callable[[Tensor], Tensor]] = {
     "normal_0.02": lambda weight: nn.init.normal_(weight, 0.0, 0.02),
     "xavier": nn.init.xavier_uniform_,  # Glorot & Bengio: variance 2 / (fan_in + fan_out)
     "kaiming": lambda weight: nn.init.kaiming_normal_(weight, nonlinearity="relu"),  # He et al.: variance 2 / fan_in
+    # the same variance drawn uniformly, as the WGAN-GP authors' tflib does ('he')
+    "kaiming_uniform": lambda weight: nn.init.kaiming_uniform_(weight, nonlinearity="relu"),
     "orthogonal": nn.init.orthogonal_,  # Saxe et al.: orthonormal rows (or columns)
 }
 

@@ -43,20 +43,32 @@ class MLPGenerator(nn.Module):
         return self.net(z).view(z.shape[0], *self.data_shape)
 
 
+#: Hidden-layer activations an MLP discriminator can use: LeakyReLU 0.2 (lightgan's default) or
+#: ReLU (WGAN-GP's toy critic).
+ACTIVATIONS = ("leaky_relu", "relu")
+
+
 class MLPDiscriminator(nn.Module):
-    """Flattened sample -> hidden layers (LeakyReLU 0.2) -> one logit per sample.
+    """Flattened sample -> hidden layers (LeakyReLU 0.2, or ReLU) -> one logit per sample.
 
     ``features`` is the last hidden representation and ``head`` the output layer, the same
     names every lightgan discriminator uses (feature matching and minibatch discrimination
     rely on them).
     """
 
-    def __init__(self, data_shape: Sequence[int], hidden_dims: Sequence[int] = (500, 500)) -> None:
+    def __init__(
+        self, data_shape: Sequence[int], hidden_dims: Sequence[int] = (500, 500), activation: str = "leaky_relu"
+    ) -> None:
         super().__init__()
+        if activation not in ACTIVATIONS:
+            raise ConfigError(
+                f"model.init_args.discriminator_activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}."
+            )
         layers: list[nn.Module] = [nn.Flatten()]
         width = math.prod(data_shape)
         for hidden in hidden_dims:
-            layers += [nn.Linear(width, hidden), nn.LeakyReLU(0.2, inplace=True)]
+            unit = nn.LeakyReLU(0.2, inplace=True) if activation == "leaky_relu" else nn.ReLU(inplace=True)
+            layers += [nn.Linear(width, hidden), unit]
             width = hidden
         self.features = nn.Sequential(*layers)
         self.head = nn.Linear(width, 1)
@@ -66,11 +78,15 @@ class MLPDiscriminator(nn.Module):
 
 
 def fully_connected_discriminator(
-    input_shape: Sequence[int], kind: str = "mlp", hidden_dims: Sequence[int] = (500, 500), maxout_pieces: int = 5
+    input_shape: Sequence[int],
+    kind: str = "mlp",
+    hidden_dims: Sequence[int] = (500, 500),
+    maxout_pieces: int = 5,
+    activation: str = "leaky_relu",
 ) -> nn.Module:
-    """The discriminator for flat inputs that a config names: ``mlp`` (LeakyReLU) or ``maxout`` (PacGAN's)."""
+    """The discriminator for flat inputs that a config names: ``mlp`` (``activation``) or ``maxout`` (PacGAN's)."""
     if kind == "mlp":
-        return MLPDiscriminator(input_shape, hidden_dims)
+        return MLPDiscriminator(input_shape, hidden_dims, activation)
     if kind == "maxout":
         if maxout_pieces < 1:
             raise ConfigError(f"model.init_args.maxout_pieces must be >= 1, got {maxout_pieces}. PacGAN uses 5.")
