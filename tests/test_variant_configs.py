@@ -38,7 +38,7 @@ RUNS = {
         [*TINY_2D, "--data.init_args.batch_size=50"],
         {"gp_weight": 0.1, "betas_d": [0.5, 0.9], "discriminator_activation": "relu", "init": "kaiming_uniform"},
     ),
-    "wgan_mnist": ("WGAN", "mnist_root", TINY_IMAGES, {"n_critic": 5, "clip_value": 0.01}),
+    "wgan_mnist": ("WGAN", "mnist_root", TINY_IMAGES, {"n_critic": 5, "clip_value": 0.01, "critic_schedule": "bursts"}),
     "wgan_gp_cifar10": ("WGANGP", "cifar_root", TINY_IMAGES, {"n_critic": 5, "gp_weight": 10.0}),
     "lsgan_mnist": ("LSGAN", "mnist_root", TINY_IMAGES, {}),
     "infogan_mnist_authors": (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from helpers import QUIET
+from helpers import QUIET, TINY_RING, assert_same_weights, fit, state_of
 from torch import nn
 from variant_helpers import (
     TINY_2D,
@@ -119,3 +119,58 @@ def test_wgan_gp_penalty_pushes_critic_gradients_towards_norm_one() -> None:
     train(model, tiny_ring(num_samples=480), 6, record)
     penalties = [s.logs["train/gradient_penalty"].item() for s in record.steps]
     assert penalties[-1] < 0.5 * penalties[0]
+
+
+class CountCriticSteps(GANCallback):
+    """Critic steps taken before each generator step."""
+
+    def __init__(self) -> None:
+        self.per_generator_step: list[int] = []
+        self.pending = 0
+
+    def on_after_discriminator_step(self, trainer, pl_module, step) -> None:
+        self.pending += 1
+
+    def on_after_generator_step(self, trainer, pl_module, step) -> None:
+        self.per_generator_step.append(self.pending)
+        self.pending = 0
+
+
+@pytest.fixture
+def short_bursts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The authors' schedule (100 critic steps for 25 steps, then every 500th) scaled down: 20, 2, 4."""
+    from lightgan.models import wgan
+
+    monkeypatch.setattr(wgan, "BURST_CRITIC_STEPS", 20)
+    monkeypatch.setattr(wgan, "BURST_FIRST_STEPS", 2)
+    monkeypatch.setattr(wgan, "BURST_EVERY", 4)
+
+
+def test_critic_bursts_take_their_steps_first_and_every_kth_without_moving_the_clock(short_bursts) -> None:
+    model, count = WGAN(**TINY_2D, critic_schedule="bursts"), CountCriticSteps()
+    trainer = train(model, tiny_ring(num_samples=480, batch_size=8), 6, count)
+    assert trainer.global_step == 6
+    assert count.per_generator_step == [20, 20, 5, 5, 20, 5]  # steps 0 and 1, then every 4th (step 4)
+    constant, count = WGAN(**TINY_2D), CountCriticSteps()
+    train(constant, tiny_ring(num_samples=480, batch_size=8), 3, count)
+    assert count.per_generator_step == [5, 5, 5]
+
+
+def test_a_run_stopped_inside_a_burst_resumes_exactly(short_bursts) -> None:
+    # 320 samples / batch 32 = 10 batches per epoch = 2 items of n_critic 5: a burst of 20 spans 2 epochs,
+    # so the epoch-end checkpoint of a run stopped after 3 epochs lies inside the second step's burst.
+    common = [*TINY_RING, "--model=WGAN", "--model.init_args.critic_schedule=bursts", "--seed_everything=5"]
+    common += ["--trainer.limit_val_batches=1", "--trainer.max_epochs=-1"]
+    straight = fit(*common, "--trainer.max_steps=4", "--trainer.default_root_dir=straight")
+    stopped = fit(*common, "--trainer.max_epochs=3", "--trainer.default_root_dir=resumed")
+    assert stopped.trainer.global_step == 1 and stopped.model._critic_batches_seen == 10
+    resumed = fit(*common, "--trainer.max_steps=4", "--trainer.default_root_dir=resumed", "--ckpt_path=last")
+    assert resumed.trainer.global_step == 4
+    assert_same_weights(state_of(straight.model), state_of(resumed.model))
+
+
+def test_bursts_need_an_n_critic_that_divides_them() -> None:
+    with pytest.raises(ConfigError, match=r"bursts takes 100 critic steps.*n_critic=3 does not divide"):
+        WGAN(**TINY_2D, n_critic=3, critic_schedule="bursts")
+    with pytest.raises(ConfigError, match="critic_schedule must be constant or bursts, got 'often'"):
+        WGAN(**TINY_2D, critic_schedule="often")

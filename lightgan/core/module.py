@@ -198,6 +198,8 @@ class GANModule(L.LightningModule):
         self._hooks = HookCaller()
         self._players: list[Player] | None = None
         self._player_of_optimizer: dict[int, Player] = {}
+        #: Batches the discriminators trained on since the last generator update (see ``critic_batches``).
+        self._critic_batches_seen = 0
 
     # ------------------------------------------------------------------ players
     def players(self) -> list[Player]:
@@ -623,9 +625,23 @@ class GANModule(L.LightningModule):
         """Data batches one training step takes (``n_critic``); lightgan's datamodules hand them over together."""
         return self.n_critic
 
+    def critic_batches(self, step: int) -> int:
+        """Data batches the discriminators train on before generator update ``step``: ``n_critic``.
+
+        A variant with a schedule (WGAN's bursts of critic steps) returns more for some steps, a
+        multiple of ``n_critic``: the loader's items of ``n_critic`` batches before the last one
+        then update only the discriminators and leave the step clock where it is.
+        """
+        return self.n_critic
+
     def training_step(self, batch: Batch | list[Batch], batch_idx: int) -> None:
         batches = self._step_batches(batch)
         optimizers = dict(zip((p.name for p in self.declared_players), self.optimizers(), strict=True))
+        self._critic_batches_seen += len(batches)
+        if self._critic_batches_seen < self.critic_batches(self.global_step):
+            self._discriminator_updates(optimizers, batches, {})
+            return
+        self._critic_batches_seen = 0
         updates = self._simultaneous_updates if self.step_order == "simultaneous" else self._alternating_updates
         steps = updates(optimizers, batches)
         self._advance_clock()
@@ -636,12 +652,18 @@ class GANModule(L.LightningModule):
     def _alternating_updates(self, optimizers: dict[str, LightningOptimizer], batches: list[Batch]) -> list[Step]:
         """Every discriminator on each batch, then every generator on the last; each update sees those before it."""
         steps: dict[str, Step] = {}
-        for data in batches:
-            for player in self.players_of(DISCRIMINATOR):
-                steps[player.name] = self.update(player, optimizers[player.name], data)
+        self._discriminator_updates(optimizers, batches, steps)
         for player in self.players_of(GENERATOR):
             steps[player.name] = self.update(player, optimizers[player.name], batches[-1])
         return list(steps.values())
+
+    def _discriminator_updates(
+        self, optimizers: dict[str, LightningOptimizer], batches: list[Batch], steps: dict[str, Step]
+    ) -> None:
+        """Every discriminator on each batch, in turn; ``steps`` keeps each player's last."""
+        for data in batches:
+            for player in self.players_of(DISCRIMINATOR):
+                steps[player.name] = self.update(player, optimizers[player.name], data)
 
     def _simultaneous_updates(self, optimizers: dict[str, LightningOptimizer], batches: list[Batch]) -> list[Step]:
         """D's and G's losses from one batch of fakes, both gradients at the step's starting weights, then both steps.
@@ -925,6 +947,7 @@ class GANModule(L.LightningModule):
             "noise_rng_states": states,
             "mode_centers": self.mode_centers,
             "structure_changes": self._structure_changes,
+            "critic_batches_seen": self._critic_batches_seen,
         }
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
@@ -939,6 +962,7 @@ class GANModule(L.LightningModule):
         if not saved:
             return
         self.mode_centers = saved.get("mode_centers")
+        self._critic_batches_seen = int(saved.get("critic_batches_seen", 0))
         states = saved.get("noise_rng_states") or []
         rank = self.global_rank
         if rank < len(states):

@@ -26,6 +26,12 @@ def _log_wasserstein_estimate(step: DiscriminatorStep) -> None:
     step.logs["train/wasserstein_estimate"] = (step.real_out.mean() - step.fake_out.mean()).detach()
 
 
+#: The WGAN authors' critic bursts (github.com/martinarjovsky/WassersteinGAN, main.py): 100 critic
+#: steps before each of the first 25 generator steps and before every 500th, so the critic is
+#: near its optimum early on and from time to time after.
+BURST_CRITIC_STEPS, BURST_FIRST_STEPS, BURST_EVERY = 100, 25, 500
+
+
 def _ends_with_sigmoid(net: nn.Module) -> bool:
     leaves = [module for module in net.modules() if next(module.children(), None) is None]
     return bool(leaves) and isinstance(leaves[-1], nn.Sigmoid)
@@ -38,6 +44,9 @@ class WGAN(BackboneGAN):
         clip_value: critic weights are clamped to [-clip_value, clip_value] after each critic step.
         loss: must be a critic loss (no sigmoid/log): ``wasserstein`` (default) or ``hinge``.
         n_critic, optimizer, lr_g, lr_d: the paper's defaults (5, RMSprop, 5e-5).
+        critic_schedule: ``constant``: ``n_critic`` critic steps before every generator step.
+            ``bursts``: as the authors' code, 100 before each of the first 25 generator steps and
+            before every 500th (100 must be a multiple of ``n_critic``).
         **kwargs: everything ``BackboneGAN`` takes (architecture, widths, pack, ...).
     """
 
@@ -49,8 +58,16 @@ class WGAN(BackboneGAN):
         optimizer: Literal["adam", "rmsprop", "sgd"] = "rmsprop",
         lr_g: float = 5e-5,
         lr_d: float = 5e-5,
+        critic_schedule: Literal["constant", "bursts"] = "constant",
         **kwargs: Any,
     ) -> None:
+        if critic_schedule not in ("constant", "bursts"):
+            raise ConfigError(f"model.init_args.critic_schedule must be constant or bursts, got {critic_schedule!r}.")
+        if critic_schedule == "bursts" and BURST_CRITIC_STEPS % n_critic:
+            raise ConfigError(
+                f"model.init_args.critic_schedule: bursts takes {BURST_CRITIC_STEPS} critic steps at a time, "
+                f"which n_critic={n_critic} does not divide. Use n_critic 5 (the paper's), or a divisor of 100."
+            )
         if not clip_value > 0:
             raise ConfigError(f"model.init_args.clip_value must be positive, got {clip_value!r}. The paper uses 0.01.")
         super().__init__(loss=loss, n_critic=n_critic, optimizer=optimizer, lr_g=lr_g, lr_d=lr_d, **kwargs)
@@ -60,6 +77,12 @@ class WGAN(BackboneGAN):
                 "output as a probability logit (sigmoid and log). Set model.init_args.loss: wasserstein."
             )
         self.clip_value = clip_value
+        self.critic_schedule = critic_schedule
+
+    def critic_batches(self, step: int) -> int:
+        if self.critic_schedule == "bursts" and (step < BURST_FIRST_STEPS or step % BURST_EVERY == 0):
+            return BURST_CRITIC_STEPS
+        return self.n_critic
 
     def configure_callbacks(self) -> list[L.Callback]:
         return [*super().configure_callbacks(), WeightClipping(self.clip_value)]
