@@ -2,7 +2,7 @@
 the identity term, pools of past fakes and the paper's learning-rate decay.
 
 It trains through the CLI on unpaired data, resumes bit-exactly mid-decay with full pools, and
-``lightgan sample`` translates held-out A images.
+``lightgan sample`` translates held-out A images and draws A, G(A) and F(G(A)).
 """
 
 from __future__ import annotations
@@ -182,7 +182,7 @@ def test_a_run_without_a_length_is_refused_with_the_fix() -> None:
         quiet_trainer(max_epochs=-1, limit_val_batches=0).fit(tiny(), TwoDomains(batch_size=16))
 
 
-def test_it_trains_through_the_cli_and_sample_translates_held_out_a_images_above_their_outputs() -> None:
+def test_it_trains_through_the_cli_and_sample_draws_held_out_a_images_their_translations_and_reconstructions() -> None:
     cli = fit(*CYCLE, "--trainer.max_steps=2", "--trainer.val_check_interval=2", "--trainer.default_root_dir=run")
     model, trainer = cli.model, cli.trainer
     settings = [(opt.param_groups[0]["initial_lr"], opt.param_groups[0]["betas"]) for opt in trainer.optimizers]
@@ -198,13 +198,16 @@ def test_it_trains_through_the_cli_and_sample_translates_held_out_a_images_above
 
     assert main(["sample", "--ckpt", "run/checkpoints/last.ckpt", "--n", "4", "--nrow", "4", "--out", "t.png"]) == 0
     grid = np.asarray(Image.open("t.png"))
-    assert grid.shape[:2] == (2 * (SIZE + 2) + 2, 4 * (SIZE + 2) + 2)  # the inputs' row, the outputs' row
+    assert grid.shape[:2] == (3 * (SIZE + 2) + 2, 4 * (SIZE + 2) + 2)  # A, G(A), F(G(A))
     outputs = model.sample(source=sources[:4])
+    reconstructions = model.translate(outputs, "ba")
     for i in range(4):
         left = 2 + i * (SIZE + 2)
         assert np.array_equal(grid[2 : 2 + SIZE, left : left + SIZE], pixels(sources[i]))
-        below = grid[4 + SIZE : 4 + 2 * SIZE, left : left + SIZE].astype(int)
-        assert np.abs(below - pixels(outputs[i]).astype(int)).max() <= 1
+        for row, images in ((1, outputs), (2, reconstructions)):
+            top = 2 + row * (SIZE + 2)
+            drawn = grid[top : top + SIZE, left : left + SIZE].astype(int)
+            assert np.abs(drawn - pixels(images[i]).astype(int)).max() <= 1, (row, i)
 
 
 def pixels(image: torch.Tensor) -> np.ndarray:

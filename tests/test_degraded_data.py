@@ -193,3 +193,37 @@ def test_resuming_follows_the_split_the_base_restores(mnist_root: Path) -> None:
     resumed.val_dataloader()
     assert (len(resumed.train_set), len(resumed.val_set)) == (240, 16)
     assert torch.equal(resumed.val_set[torch.arange(16)]["source"], trained.val_set[torch.arange(16)]["source"])
+
+
+def test_strokes_are_free_form_holes_placed_by_the_index_and_as_wide_as_the_brush(fashion_root: Path) -> None:
+    images = torch.full((6, 1, 32, 32), 9, dtype=torch.uint8)
+    settings = {"name": "mask", "mask": "strokes", "strokes": 3, "mask_size": 0.5}
+    thin, wide = _degrade(images, stroke_width=0.05, **settings), _degrade(images, stroke_width=0.2, **settings)
+    assert torch.equal(thin["source"] == 128, thin["mask"].bool())  # exactly the hole is filled
+    assert set(thin["mask"].unique().tolist()) == {0.0, 1.0} and not torch.equal(thin["mask"][0], thin["mask"][1])
+    assert all(0 < hole.sum() < 32 * 32 for hole in thin["mask"])
+    assert (wide["mask"] >= thin["mask"]).all() and wide["mask"].sum() > thin["mask"].sum()  # same strokes, wider
+    shuffled = Degradation(stroke_width=0.05, **settings)(images, torch.arange(6).flip(0))
+    assert torch.equal(shuffled["mask"], thin["mask"].flip(0))  # a sample's strokes depend on its index only
+    # a stroke that barely moves (4 segments of at most 0.32 px) is a disc of the brush's radius, 4 px: 49 pixel
+    # centres, and at most 2 x 4 more per pixel moved
+    dot = {**settings, "strokes": 1, "mask_size": 0.005, "stroke_width": 0.125}
+    dots = _degrade(torch.zeros(32, 1, 64, 64, dtype=torch.uint8), **dot)["mask"][:, 0]
+    inside = [hole for hole in dots if hole[5:-5, 5:-5].sum() == hole.sum()]  # away from the borders
+    assert len(inside) > 10 and all(49 <= hole.sum() <= 49 + 8 * 1.28 for hole in inside)
+    dm = _fashion(fashion_root, degradation="mask", mask="strokes")
+    batch = dm.on_after_batch_transfer(next(iter(dm.train_dataloader())), 0)
+    assert batch["mask"].shape == (8, 1, 28, 28) and (batch["mask"].sum((1, 2, 3)) > 0).all()
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"mask": "blobs"}, r"mask must be centre, boxes or strokes, got 'blobs'"),
+        ({"mask": "strokes", "strokes": 0}, r"strokes must be >= 1, got 0"),
+        ({"mask": "strokes", "stroke_width": 1.0}, r"stroke_width must be in \(0, 1\)"),
+    ],
+)
+def test_stroke_settings_that_draw_nothing_are_rejected(fashion_root: Path, settings: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Degraded(base=FashionMNIST(root=str(fashion_root)), degradation="mask", **settings)

@@ -1,7 +1,7 @@
 """pix2pix: G translates paired inputs, D judges (input, image) pairs patch by patch, G's loss adds lambda x L1.
 
 It trains through the CLI on paired data, resumes bit-exactly (dropout, its noise, included),
-and ``lightgan sample`` draws held-out inputs above their translations.
+and ``lightgan sample`` draws held-out inputs above their translations and their targets.
 """
 
 from __future__ import annotations
@@ -106,10 +106,11 @@ def as_pixels(image: torch.Tensor) -> np.ndarray:
     return ((image.expand(3, -1, -1).permute(1, 2, 0).clamp(-1, 1) + 1) * 127.5).round().numpy().astype(np.uint8)
 
 
-def test_sample_translates_held_out_inputs_and_draws_them_above_their_outputs() -> None:
+def test_sample_translates_held_out_inputs_and_draws_them_above_their_outputs_and_targets() -> None:
     cli = fit(*PIX2PIX, "--trainer.max_steps=2", "--trainer.default_root_dir=run")
     model, ckpt = cli.model, "run/checkpoints/last.ckpt"
-    sources = held_out(8)["source"]
+    batch = held_out(8)
+    sources = batch["source"]
     assert main(["sample", "--ckpt", ckpt, "--n", "5", "--out", "t.pt"]) == 0
     expected = model.sample(source=sources[:5])
     assert torch.allclose(torch.load("t.pt"), expected)
@@ -117,16 +118,17 @@ def test_sample_translates_held_out_inputs_and_draws_them_above_their_outputs() 
 
     assert main(["sample", "--ckpt", ckpt, "--n", "8", "--nrow", "4", "--out", "t.png"]) == 0
     grid = np.asarray(Image.open("t.png"))
-    assert grid.shape[:2] == (4 * (SIZE + 2) + 2, 4 * (SIZE + 2) + 2)  # inputs, outputs, inputs, outputs
+    assert grid.shape[:2] == (6 * (SIZE + 2) + 2, 4 * (SIZE + 2) + 2)  # inputs, outputs, targets, twice
     outputs = model.sample(source=sources)
     for i in range(8):
-        row, col = 2 * (i // 4), i % 4
+        row, col = 3 * (i // 4), i % 4
         assert np.array_equal(tile(grid, row, col), as_pixels(sources[i]))
         assert np.abs(tile(grid, row + 1, col).astype(int) - as_pixels(outputs[i]).astype(int)).max() <= 1
+        assert np.array_equal(tile(grid, row + 2, col), as_pixels(batch["real"][i]))
 
-    # the pictures of training: the 16 held-out inputs, 8 a row, each row above its outputs
+    # the pictures of training: the 16 held-out inputs, 8 a row, each row above its outputs and their targets
     picture = np.asarray(Image.open(sorted(Path("run/samples").glob("*.png"))[-1]))
-    assert picture.shape[:2] == (4 * (SIZE + 2) + 2, 8 * (SIZE + 2) + 2)
+    assert picture.shape[:2] == (6 * (SIZE + 2) + 2, 8 * (SIZE + 2) + 2)
 
 
 def test_inputs_of_another_shape_are_refused_before_training() -> None:

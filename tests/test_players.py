@@ -87,7 +87,7 @@ def test_a_resumed_run_ends_with_the_weights_of_one_that_never_stopped(
             assert_same_weights(state_a, state_b)
 
 
-def test_a_generator_that_takes_images_samples_and_draws_inputs_above_outputs(tmp_path: Path) -> None:
+def test_a_generator_that_takes_images_samples_and_draws_inputs_above_outputs_and_targets(tmp_path: Path) -> None:
     cli = fit(*CYCLE, "--trainer.max_steps=2", "--trainer.default_root_dir=run")
     model = cli.model
     a = cli.datamodule.held_out_batch(4)["source"]
@@ -95,10 +95,10 @@ def test_a_generator_that_takes_images_samples_and_draws_inputs_above_outputs(tm
     assert translated.shape == a.shape
     assert torch.equal(translated, model.g_ab.eval()(a))
 
-    # FixedNoiseSamples keeps 16 held-out inputs; 8 a row, each input row above its output row: 4 rows of 8 px
-    # images with make_grid's 2 px padding
+    # FixedNoiseSamples keeps 16 held-out inputs; 8 a row, each input row above its output row and the row of
+    # the batch's ``real`` (GANModule.picture_rows' default): 6 rows of 8 px images with make_grid's 2 px padding
     grid = np.asarray(Image.open(sorted(Path("run/samples").glob("*.png"))[-1]))
-    assert grid.shape[:2] == (4 * 10 + 2, 8 * 10 + 2)
+    assert grid.shape[:2] == (6 * 10 + 2, 8 * 10 + 2)
     callback = next(cb for cb in cli.trainer.callbacks if type(cb).__name__ == "FixedNoiseSamples")
     assert callback.z is None and callback.conditions["source"].shape == (16, 1, 8, 8)
 
@@ -107,7 +107,7 @@ def test_a_generator_that_takes_images_samples_and_draws_inputs_above_outputs(tm
     expected = model.sample(source=cli.datamodule.held_out_batch(5)["source"])
     assert torch.allclose(torch.load("t.pt"), expected)
     assert main(["sample", "--ckpt", ckpt, "--n", "8", "--nrow", "4", "--out", "t.png"]) == 0
-    assert np.asarray(Image.open("t.png")).shape[:2] == (4 * 10 + 2, 4 * 10 + 2)
+    assert np.asarray(Image.open("t.png")).shape[:2] == (6 * 10 + 2, 4 * 10 + 2)
 
 
 def test_several_generators_are_averaged_and_sampled_through_their_average() -> None:

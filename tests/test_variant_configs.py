@@ -59,6 +59,19 @@ RUNS = {
     "egan_ring": ("EGAN", None, TINY_2D, {"population_size": 1, "gamma": 0.1}),
     "fgan_grid": ("GAN", None, TINY_2D, {"loss": "f_kl"}),
     "fgan_fashion_mnist": ("DCGAN", "fashion_root", TINY_IMAGES, {"loss": "f_kl"}),
+    "srgan_photos": (
+        "SRGAN",
+        None,
+        [
+            "--data.init_args.base.init_args.crop_size=16",
+            "--data.init_args.base.init_args.train_crops=32",
+            "--data.init_args.base.init_args.val_crops=4",
+            "--data.init_args.batch_size=4",
+            "--model.init_args.base_channels=4",
+            "--model.init_args.blocks=1",
+        ],
+        {"scale": 4},
+    ),
 }
 
 

@@ -1,21 +1,25 @@
-"""Visual callbacks: latent interpolation, class rows of the fixed-noise grid, the progress GIF."""
+"""Visual callbacks: latent interpolation, class rows of the fixed-noise grid, the progress GIF, translators' rows."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
 from helpers import quiet_trainer
+from paired_data import PairedSquares
 from PIL import Image
+from player_modules import TwoDomains
 from trick_steps import ConditionalGAN, tiny_gan
 
 from lightgan.callbacks import FixedNoiseSamples, LatentInterpolation, ProgressGIF
 from lightgan.data import RingMixture
 from lightgan.errors import ConfigError
-from lightgan.models import GAN
+from lightgan.models import GAN, CycleGAN, Pix2Pix
 from lightgan.monitors.interpolation import interpolate
+from lightgan.monitors.render import render_samples
 
 
 def _trainer_stub(root: Path, callbacks: list | None = None) -> SimpleNamespace:
@@ -111,3 +115,68 @@ def test_progress_gif_animates_every_grid_and_the_final_step(tmp_path: Path) -> 
 def test_progress_gif_needs_fixed_noise_samples(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"Add FixedNoiseSamples to trainer\.callbacks"):
         ProgressGIF().setup(_trainer_stub(tmp_path), tiny_gan(), "fit")
+
+
+# ---------------------------------------------------------------- translators' rows
+def _tile(picture: np.ndarray, size: int, row: int, col: int) -> np.ndarray:
+    """Image ``(row, col)`` of a grid of ``size``-pixel images with make_grid's 2-pixel padding."""
+    top, left = 2 + row * (size + 2), 2 + col * (size + 2)
+    return picture[top : top + size, left : left + size].astype(int)
+
+
+def _drawn(image: torch.Tensor) -> np.ndarray:
+    """A (C, H, W) image in [-1, 1] as a grid draws it: H x W x 3 bytes."""
+    pixels = ((image.detach().expand(3, -1, -1).clamp(-1, 1) + 1) * 127.5).round()
+    return pixels.permute(1, 2, 0).numpy().astype(int)
+
+
+def _assert_rows(picture: np.ndarray, size: int, rows: list[torch.Tensor]) -> None:
+    assert picture.shape[:2] == (len(rows) * (size + 2) + 2, len(rows[0]) * (size + 2) + 2)
+    for row, images in enumerate(rows):
+        for col, image in enumerate(images):
+            assert np.abs(_tile(picture, size, row, col) - _drawn(image)).max() <= 1, (row, col)
+
+
+def test_cyclegan_pictures_show_a_its_translation_and_its_reconstruction(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    model = CycleGAN(data_shape=(1, 8, 8), base_channels=4, seed=0)
+    data = TwoDomains()
+    data.setup("fit")
+    batch = data.held_out_batch(4)
+    a = batch["source"]
+    rows = model.picture_rows({"source": a}, model.sample(source=a), batch["real"])
+    with torch.no_grad():
+        g_of_a = model.generator.eval()(a)
+        f_of_g_of_a = model.generator_ba.eval()(g_of_a)
+    assert [name for name, _ in rows] == ["A", "G(A)", "F(G(A))"]  # B is unpaired: no target row
+    assert torch.equal(rows[0][1], a) and torch.equal(rows[1][1], g_of_a) and torch.equal(rows[2][1], f_of_g_of_a)
+
+    trainer = _trainer_stub(tmp_path)
+    trainer.datamodule = data
+    callback = FixedNoiseSamples(num_images=4, nrow=4)
+    callback.setup(trainer, model, "fit")
+    _assert_rows(callback.render(trainer, model, "t"), 8, [a, g_of_a, f_of_g_of_a])
+
+
+def test_paired_pictures_show_input_output_and_target_rows_after_a_resume(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    model = Pix2Pix(data_shape=(3, 16, 16), source_channels=1, base_channels=4)
+    data = PairedSquares()
+    data.setup("fit")
+    trainer = _trainer_stub(tmp_path)
+    trainer.datamodule = data
+    callback = FixedNoiseSamples(num_images=8, nrow=4)
+    callback.setup(trainer, model, "fit")
+    resumed = FixedNoiseSamples(num_images=8, nrow=4)
+    resumed.load_state_dict(callback.state_dict())  # the targets are in the callback's checkpoint state
+    batch = data.held_out_batch(8)
+    outputs = model.sample(source=batch["source"])
+    blocks = [[batch["source"][part], outputs[part], batch["real"][part]] for part in (slice(0, 4), slice(4, 8))]
+    _assert_rows(resumed.render(trainer, model, "t"), 16, [*blocks[0], *blocks[1]])
+
+
+def test_a_low_resolution_input_row_is_enlarged_with_square_pixels() -> None:
+    low, high = torch.rand(2, 3, 4, 4) * 2 - 1, torch.rand(2, 3, 8, 8) * 2 - 1
+    picture = render_samples(high, nrow=2, rows=[("input", low), ("output", high)])
+    enlarged = low.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)
+    _assert_rows(picture, 8, [enlarged, high])

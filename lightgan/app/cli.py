@@ -50,6 +50,10 @@ OWN_COMMANDS = {
         "lightgan.app.commands.interpolate",
         "animate walks through a checkpoint's latent space into a .gif, an .mp4 or a folder of frames",
     ),
+    "translate": (
+        "lightgan.app.commands.translate",
+        "translate your own images with an image-to-image checkpoint (pix2pix, CycleGAN, SR, inpainting)",
+    ),
     "evaluate": ("lightgan.app.commands.evaluate", "score a checkpoint: FID/KID/IS/precision-recall, mode coverage"),
     "compare": ("lightgan.app.commands.compare", "compare runs: their last metrics in a table, their curves in a PNG"),
     "train-classifier": ("lightgan.app.commands.train_classifier", "train the classifier behind domain features"),

@@ -121,6 +121,9 @@ class GANModule(L.LightningModule):
     #: The variant passes its own loss to ``__init__`` (it follows from the variant's arguments), so
     #: ``loss`` is neither an argument of the variant nor one of its hyperparameters.
     fixed_loss: ClassVar[bool] = False
+    #: The variant has a discriminator. False for a generator trained on a loss of its own, with no adversary
+    #: (SRResNet, SRGAN's pre-training): ``players()`` is then the generator alone.
+    adversarial: ClassVar[bool] = True
 
     generator: nn.Module
     discriminator: nn.Module
@@ -206,12 +209,13 @@ class GANModule(L.LightningModule):
         """The players, in the order of their optimizers: by default ``generator`` and ``discriminator``.
 
         Override to declare more (each built with :meth:`player`); within a training step every
-        discriminator is updated before any generator, each in this order.
+        discriminator is updated before any generator, each in this order. A variant that is not
+        ``adversarial`` has the generator alone.
         """
-        return [
-            self.player("generator", GENERATOR, self.generator_networks),
-            self.player("discriminator", DISCRIMINATOR, self.discriminator_networks),
-        ]
+        generator = self.player("generator", GENERATOR, self.generator_networks)
+        if not self.adversarial:
+            return [generator]
+        return [generator, self.player("discriminator", DISCRIMINATOR, self.discriminator_networks)]
 
     def player(self, name: str, role: Role, networks: tuple[str, ...] | list[str]) -> Player:
         """A player with its role's optimizer settings (``lr_g``, ``betas_g``, ... for generators),
@@ -339,6 +343,18 @@ class GANModule(L.LightningModule):
         """Zero inputs of the right shape for ``n`` samples (``input_conditions``), for probes that run D
         without data (a trick measuring a layer's size). Variants that take data as input override it."""
         return {}
+
+    def picture_rows(
+        self, conditions: dict[str, Tensor], outputs: Tensor, real: Tensor | None = None
+    ) -> list[tuple[str, Tensor]]:
+        """The rows a picture of ``outputs`` shows, so that training pictures and ``lightgan sample`` agree: the
+        input image (``source``) when there is one, the outputs, and the target (the held-out ``real``) when
+        given. Variants with more to show override it (CycleGAN: A, G(A), F(G(A)))."""
+        rows = [("input", conditions["source"])] if "source" in conditions else []
+        rows.append(("output", outputs))
+        if real is not None:
+            rows.append(("target", real))
+        return rows
 
     def draw_inputs(
         self,
@@ -636,7 +652,9 @@ class GANModule(L.LightningModule):
 
     def training_step(self, batch: Batch | list[Batch], batch_idx: int) -> None:
         batches = self._step_batches(batch)
-        optimizers = dict(zip((p.name for p in self.declared_players), self.optimizers(), strict=True))
+        found = self.optimizers()
+        listed = found if isinstance(found, list) else [found]  # Lightning hands over a sole optimizer unlisted
+        optimizers = dict(zip((p.name for p in self.declared_players), listed, strict=True))
         self._critic_batches_seen += len(batches)
         if self._critic_batches_seen < self.critic_batches(self.global_step):
             self._discriminator_updates(optimizers, batches, {})
@@ -831,7 +849,8 @@ class GANModule(L.LightningModule):
     # ------------------------------------------------------------------ setup and optimizers
     def setup(self, stage: str) -> None:
         owner = type(self).__name__
-        check_players(owner, self.declared_players, self._player_settings)
+        roles = ROLES if self.adversarial else (GENERATOR,)
+        check_players(owner, self.declared_players, self._player_settings, roles)
         if stage == "predict" and self.input_conditions:
             raise ConfigError(
                 f"lightgan predict draws samples from noise, but {owner} translates {list(self.input_conditions)} "

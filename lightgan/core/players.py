@@ -87,13 +87,16 @@ def check_betas(key: str, betas: Any) -> None:
         )
 
 
-def check_players(owner: str, players: list[Player], settings: Mapping[str, Any]) -> None:
-    """Player names unique, both roles present, every ``player_settings`` entry naming a player."""
+def check_players(
+    owner: str, players: list[Player], settings: Mapping[str, Any], roles: tuple[Role, ...] = ROLES
+) -> None:
+    """Player names unique, every one of ``roles`` present (a variant without a discriminator asks for the
+    generator only), every ``player_settings`` entry naming a player."""
     names = [p.name for p in players]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise ConfigError(f"{owner} declares the player name(s) {repeated} more than once; player names must differ.")
-    missing = [role for role in ROLES if not any(p.role == role for p in players)]
+    missing = [role for role in roles if not any(p.role == role for p in players)]
     if missing:
         raise ConfigError(f"{owner} declares no {' and no '.join(missing)} player; a GAN needs at least one of each.")
     unknown = sorted(set(settings) - set(names))

@@ -12,6 +12,7 @@ from lightgan.data.image_folder import ImageFolder
 from lightgan.data.mixtures import GridMixture, RingMixture, ToyMixture
 from lightgan.data.mnist import MNIST, FashionMNIST
 from lightgan.data.paired import PairedImages
+from lightgan.data.photos import SamplePhotos
 from lightgan.data.unpaired import UnpairedImages
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "InMemoryDataset",
     "PairedImages",
     "RingMixture",
+    "SamplePhotos",
     "ToyMixture",
     "UnpairedImages",
 ]

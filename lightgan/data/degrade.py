@@ -22,12 +22,14 @@ from lightgan.data.loader import BatchIndexable
 from lightgan.errors import ConfigError
 
 DegradationName = Literal["edges", "grayscale", "downsample", "mask", "blur", "noise"]
-MaskKind = Literal["centre", "boxes"]
+MaskKind = Literal["centre", "boxes", "strokes"]
 #: What masked pixels become: mid-grey, about 0 once images are scaled to [-1, 1].
 MASK_FILL = 128
 _LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601, PIL's convert("L")
 _MASK32 = 0xFFFFFFFF
-_BOXES_STREAM, _NOISE_STREAM = 1, 2
+_BOXES_STREAM, _NOISE_STREAM, _STROKES_STREAM = 1, 2, 3
+#: Straight segments of each free-form stroke (a stroke turns at the joints).
+_STROKE_SEGMENTS = 4
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class Degradation:
     mask: MaskKind = "centre"
     mask_size: float = 0.5
     boxes: int = 4
+    strokes: int = 4
+    stroke_width: float = 0.1
 
     def source_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
         channels, height, width = shape
@@ -62,7 +66,8 @@ class Degradation:
             small = F.interpolate(images.float(), size=size, mode="bicubic", antialias=True, align_corners=False)
             return {"source": _to_uint8(small)}
         if self.name == "mask":
-            hole = self._hole(index, images.shape[-1], images.shape[-2])
+            draw = self._strokes if self.mask == "strokes" else self._hole
+            hole = draw(index, images.shape[-1], images.shape[-2])
             return {"source": images.masked_fill(hole.bool(), MASK_FILL), "mask": hole}
         if self.name == "blur":
             return {"source": _to_uint8(_gaussian_blur(images.float(), self.sigma))}
@@ -84,6 +89,35 @@ class Degradation:
         inside_rows = (rows >= top[..., None]) & (rows < top[..., None] + side_y)  # (N, boxes, H)
         inside_cols = (cols >= left[..., None]) & (cols < left[..., None] + side_x)  # (N, boxes, W)
         hole = (inside_rows[..., :, None] & inside_cols[..., None, :]).any(dim=1)
+        return hole[:, None].float()
+
+    def _strokes(self, index: Tensor, width: int, height: int) -> Tensor:
+        """(N, 1, H, W) float mask, 1 within ``stroke_width`` / 2 of ``strokes`` free-form strokes placed by the index.
+
+        Each stroke starts at a pixel centre (so it covers at least that pixel) and runs through
+        ``_STROKE_SEGMENTS`` straight segments, each of a random direction and a length of up to
+        ``mask_size`` x the side, as the brush strokes of free-form inpainting masks do.
+        """
+        n, side, device = len(index), max(height, width), index.device
+        per_stroke = 2 + 2 * _STROKE_SEGMENTS  # start (x, y), then (direction, length) per segment
+        draws = _uniform(index, _STROKES_STREAM, self.strokes * per_stroke).view(n, self.strokes, per_stroke)
+        size = torch.tensor([width, height], device=device)
+        direction, length = 2 * math.pi * draws[..., 2::2], draws[..., 3::2] * self.mask_size * side
+        moves = torch.stack([direction.cos(), direction.sin()], -1) * length[..., None]  # (N, strokes, S, 2)
+        joints = [(draws[..., :2] * size).floor() + 0.5]
+        for turn in range(_STROKE_SEGMENTS):  # each joint kept in the image, so strokes stay in it
+            joints.append(torch.minimum(joints[-1] + moves[..., turn, :], size).clamp_min(0))
+        starts = torch.stack(joints[:-1], 2).reshape(n, -1, 2, 1, 1)  # every segment of every stroke
+        moves = torch.stack(joints[1:], 2).reshape(n, -1, 2, 1, 1) - starts
+        xs = torch.arange(width, device=device).view(1, 1, width) + 0.5  # pixel centres
+        ys = torch.arange(height, device=device).view(1, height, 1) + 0.5
+        reach = (self.stroke_width * side / 2) ** 2
+        hole = torch.zeros(n, height, width, dtype=torch.bool, device=device)
+        for segment in range(starts.shape[1]):  # one segment at a time: memory stays at a few (N, H, W) maps
+            (ax, ay), (ux, uy) = starts[:, segment].unbind(1), moves[:, segment].unbind(1)
+            dx, dy = xs - ax, ys - ay  # (N, 1, W) and (N, H, 1): from the segment's start to each pixel
+            t = ((dx * ux + dy * uy) / (ux.square() + uy.square()).clamp_min(1e-12)).clamp(0, 1)  # nearest point
+            hole |= (dx - t * ux).square() + (dy - t * uy).square() <= reach
         return hole[:, None].float()
 
 
@@ -171,10 +205,12 @@ class Degraded(DerivedDataModule):
         factor: ``downsample``'s reduction; it must divide the image size.
         sigma: ``blur``'s standard deviation in pixels.
         noise_std: ``noise``'s standard deviation as a share of the range 0..255.
-        mask: ``centre`` (one centred square, context-encoder style) or ``boxes`` (``boxes`` squares placed at
-            random per sample).
-        mask_size: side of each masked square as a share of the image side.
+        mask: ``centre`` (one centred square, context-encoder style), ``boxes`` (``boxes`` squares placed at
+            random per sample) or ``strokes`` (``strokes`` free-form brush strokes drawn at random per sample).
+        mask_size: side of each masked square, or the longest segment of a stroke, as a share of the image side.
         boxes: how many squares ``mask: boxes`` removes (they may overlap).
+        strokes: how many strokes ``mask: strokes`` draws (they may cross).
+        stroke_width: the strokes' width as a share of the image side.
         **kwargs: loader options of ``GANDataModule`` (batch_size, num_workers, seed, ...).
     """
 
@@ -188,6 +224,8 @@ class Degraded(DerivedDataModule):
         mask: MaskKind = "centre",
         mask_size: float = 0.5,
         boxes: int = 4,
+        strokes: int = 4,
+        stroke_width: float = 0.1,
         **kwargs: Any,
     ) -> None:
         super().__init__(base, **kwargs)
@@ -197,7 +235,9 @@ class Degraded(DerivedDataModule):
                 f"Degraded: the base {type(base).__name__} gives samples of shape {shape}, not images "
                 "(channels, height, width). Set data.init_args.base to an image datamodule."
             )
-        self.degradation = Degradation(degradation, factor, sigma, noise_std, mask, mask_size, boxes)
+        self.degradation = Degradation(
+            degradation, factor, sigma, noise_std, mask, mask_size, boxes, strokes, stroke_width
+        )
         _check(self.degradation, shape, type(base).__name__)
         self.source_shape = self.degradation.source_shape(shape)
 
@@ -225,8 +265,10 @@ def _check(degradation: Degradation, shape: tuple[int, ...], base: str) -> None:
     if name == "noise" and degradation.noise_std <= 0:
         raise ConfigError(f"Degraded: data.init_args.noise_std must be > 0, got {degradation.noise_std}.")
     if name == "mask":
-        if degradation.mask not in ("centre", "boxes"):
-            raise ConfigError(f"Degraded: data.init_args.mask must be centre or boxes, got {degradation.mask!r}.")
+        if degradation.mask not in ("centre", "boxes", "strokes"):
+            raise ConfigError(
+                f"Degraded: data.init_args.mask must be centre, boxes or strokes, got {degradation.mask!r}."
+            )
         if not 0 < degradation.mask_size < 1:
             raise ConfigError(
                 f"Degraded: data.init_args.mask_size must be in (0, 1), a share of the image side; "
@@ -234,6 +276,13 @@ def _check(degradation: Degradation, shape: tuple[int, ...], base: str) -> None:
             )
         if degradation.mask == "boxes" and degradation.boxes < 1:
             raise ConfigError(f"Degraded: data.init_args.boxes must be >= 1, got {degradation.boxes}.")
+        if degradation.mask == "strokes" and degradation.strokes < 1:
+            raise ConfigError(f"Degraded: data.init_args.strokes must be >= 1, got {degradation.strokes}.")
+        if degradation.mask == "strokes" and not 0 < degradation.stroke_width < 1:
+            raise ConfigError(
+                f"Degraded: data.init_args.stroke_width must be in (0, 1), a share of the image side; "
+                f"got {degradation.stroke_width}."
+            )
 
 
 def _check_factor(factor: int, height: int, width: int) -> None:

@@ -16,6 +16,7 @@ from lightgan.models.egan import EGAN
 from lightgan.models.gan import GAN
 from lightgan.models.gman import GMAN
 from lightgan.models.infogan import InfoGAN
+from lightgan.models.inpainting import Inpainting
 from lightgan.models.lsgan import LSGAN
 from lightgan.models.madgan import MADGAN
 from lightgan.models.mgan import MGAN
@@ -23,6 +24,7 @@ from lightgan.models.multi_player import MultiDiscriminatorGAN, MultiGeneratorGA
 from lightgan.models.pix2pix import Pix2Pix
 from lightgan.models.sgan import SGAN
 from lightgan.models.sngan import SNGAN
+from lightgan.models.srgan import SRGAN, SRResNet
 from lightgan.models.unrolled import UnrolledGAN
 from lightgan.models.wgan import WGAN, WGANGP
 
@@ -43,6 +45,7 @@ __all__ = [
     "MGAN",
     "SGAN",
     "SNGAN",
+    "SRGAN",
     "WGAN",
     "WGANGP",
     "BackboneGAN",
@@ -51,8 +54,10 @@ __all__ = [
     "DropoutGAN",
     "GANModule",
     "InfoGAN",
+    "Inpainting",
     "MultiDiscriminatorGAN",
     "MultiGeneratorGAN",
     "Pix2Pix",
+    "SRResNet",
     "UnrolledGAN",
 ]

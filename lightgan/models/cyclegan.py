@@ -233,6 +233,13 @@ class CycleGAN(GANModule):
         finally:
             network.train(training)
 
+    def picture_rows(
+        self, conditions: dict[str, Tensor], outputs: Tensor, real: Tensor | None = None
+    ) -> list[tuple[str, Tensor]]:
+        """A, G(A) and F(G(A)): a picture shows what the cycle keeps. The data's B images are not the A images'
+        translations (the domains are unpaired), so ``real`` is no target and is not shown."""
+        return [("A", conditions["source"]), ("G(A)", outputs), ("F(G(A))", self.translate(outputs, "ba"))]
+
     def discriminate(self, x: Tensor, labels: Tensor | None = None, **conditions: Tensor) -> Tensor:
         raise ConfigError(
             f"{type(self).__name__} has two discriminators: judge images with critic('d_a', {{}}) (A images) or "

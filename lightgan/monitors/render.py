@@ -159,30 +159,30 @@ def render_samples(
     centers: Tensor | None = None,
     title: str = "",
     nrow: int = 8,
-    inputs: dict[str, Tensor] | None = None,
+    rows: Sequence[tuple[str, Tensor]] = (),
     sources: Tensor | None = None,
 ) -> np.ndarray:
     """A grid for images; for vectors a histogram (1-D), a scatter plot (2-D) or a scatter matrix (more),
     the points coloured by ``sources``: which generator made each.
 
-    Images the generator took as input (``inputs``, e.g. the images it translated) are shown
-    above their outputs: each row of ``nrow`` inputs is followed by the row of its outputs.
+    Image ``rows`` (``GANModule.picture_rows``: a translator's input, output and target) are drawn
+    in place of the samples alone, ``nrow`` images of each in turn, at the size and channels of
+    ``samples``: a low-resolution input is enlarged with its pixels kept square.
     """
     shape = tuple(samples.shape[1:])
     if not drawable(shape):
         raise ValueError(f"cannot draw samples of shape {shape}: expected images (C, H, W) or vectors (D,)")
     if len(shape) == 3:
-        shown = [image for image in (_like(value, samples) for value in (inputs or {}).values()) if image is not None]
+        shown = [image for image in (_like(images, samples) for _, images in rows) if image is not None]
         if shown:
-            rows = [part[i : i + nrow] for i in range(0, len(samples), nrow) for part in (*shown, samples)]
-            samples = torch.cat(rows)
+            samples = torch.cat([part[i : i + nrow] for i in range(0, len(samples), nrow) for part in shown])
         return image_grid(samples, nrow=nrow)
     plot = {1: histogram, 2: scatter_plot}.get(shape[0], scatter_matrix)
     return plot(samples, centers, title, groups=sources)
 
 
 def _like(images: Tensor, samples: Tensor) -> Tensor | None:
-    """Input images drawn at the outputs' size and channels (None when they are not one image per output)."""
+    """Images of a row drawn at the outputs' size and channels (None when they are not one image per output)."""
     if images.dim() != 4 or len(images) != len(samples):
         return None
     images = images.to(samples)

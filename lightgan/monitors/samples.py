@@ -5,8 +5,10 @@ are part of the callback's checkpoint state, so successive pictures show how the
 changes rather than a new random draw. Images become a grid; vectors a histogram (1-D), a
 scatter plot (2-D) or a scatter matrix of their first dimensions, over the datamodule's mode
 centres. Conditional models get one row per class, models with several generators one row (or
-one colour of points) per generator; models that take images get each input row above its
-output row. Samples of any other shape are not drawn (a warning says so) and training goes on.
+one colour of points) per generator; models that take images get the rows of their
+``picture_rows``: input, output and target (pix2pix, super-resolution, inpainting), or A, G(A)
+and F(G(A)) (CycleGAN). Samples of any other shape are not drawn (a warning says so) and
+training goes on.
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ class FixedNoiseSamples(PeriodicPicture):
         self.z: Tensor | None = None
         self.labels: Tensor | None = None
         self.conditions: dict[str, Tensor] = {}
+        #: The held-out targets of the inputs (``real``), for models that take data as input.
+        self.real: Tensor | None = None
 
     def setup(self, trainer: L.Trainer, pl_module: GANModule, stage: str) -> None:
         super().setup(trainer, pl_module, stage)
@@ -100,6 +104,7 @@ class FixedNoiseSamples(PeriodicPicture):
                 )
             batch = trainer.datamodule.held_out_batch(n)
             self.conditions = {k: v.cpu() for k, v in pl_module.data_conditions(batch).items()}
+            self.real = batch["real"].cpu()
             n = len(batch["real"])
         if conditional:
             self.labels = (torch.arange(n) // self.nrow if by_class else torch.arange(n)) % pl_module.num_classes
@@ -107,11 +112,11 @@ class FixedNoiseSamples(PeriodicPicture):
         self.z = inputs.z.cpu() if inputs.z is not None else None
 
     def state_dict(self) -> dict[str, Any]:
-        return {"z": self.z, "labels": self.labels, "conditions": self.conditions}
+        return {"z": self.z, "labels": self.labels, "conditions": self.conditions, "real": self.real}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.z, self.labels = state_dict["z"], state_dict["labels"]
-        self.conditions = state_dict.get("conditions", {})
+        self.conditions, self.real = state_dict.get("conditions", {}), state_dict.get("real")
 
     def render(self, trainer: L.Trainer, pl_module: GANModule, title: str) -> np.ndarray | None:
         if not self.can_draw:
@@ -122,9 +127,8 @@ class FixedNoiseSamples(PeriodicPicture):
         samples = pl_module.sample(labels=labels, z=z, **self.conditions)
         centers = getattr(trainer.datamodule, "mode_centers", None)
         sources = pl_module.sample_sources(len(samples))
-        return render_samples(
-            samples, centers=centers, title=title, nrow=self.nrow, inputs=self.conditions, sources=sources
-        )
+        rows = pl_module.picture_rows(self.conditions, samples, self.real) if self.conditions else ()
+        return render_samples(samples, centers=centers, title=title, nrow=self.nrow, rows=rows, sources=sources)
 
 
 def generator_count(pl_module: GANModule, n: int) -> int:

@@ -2,7 +2,8 @@
 
 Generators that take data as input (an image to translate, ...) are given the first ``--n``
 held-out samples of the data they were trained on (the run's ``config.yaml``, or ``--config``),
-and the grid shows each input row above its output row.
+and the grid shows the rows of the model's ``picture_rows``, as its training pictures do: input,
+output and target (CycleGAN: A, G(A), F(G(A))). ``lightgan translate`` takes the user's own images.
 
 torch, Lightning and the model are imported once the arguments are read and checked: ``--help`` and
 mistakes in the arguments answer at once.
@@ -25,7 +26,7 @@ from lightgan.app.commands.data_config import (
 )
 from lightgan.app.commands.device import DEVICE_HELP, resolve_device
 from lightgan.app.commands.parser import CommandParser
-from lightgan.errors import ConfigError
+from lightgan.errors import ConfigError, LightGANError
 
 if TYPE_CHECKING:
     import torch
@@ -133,9 +134,9 @@ def check_writable(out: Path, kind: str) -> None:
         raise ConfigError(f"--out {out} cannot be written: {existing} is not writable.")
 
 
-def check_picture_size(n: int, nrow: int, shape: tuple[int, ...], out: Path, input_rows: int) -> None:
-    """Samples that cannot be drawn, or a grid too large to look at or to store as JPEG, stop before anything
-    is generated."""
+def check_picture_size(n: int, nrow: int, shape: tuple[int, ...], out: Path, rows: int = 1) -> None:
+    """Samples that cannot be drawn, or a grid of ``rows`` image rows per sample too large to look at or to store
+    as JPEG, stop before anything is generated."""
     from lightgan.monitors.render import drawable
 
     if not drawable(shape):
@@ -150,8 +151,8 @@ def check_picture_size(n: int, nrow: int, shape: tuple[int, ...], out: Path, inp
         )
     if len(shape) != 3 or out.suffix.lower() == ".png":
         return
-    rows = -(-n // nrow) * (1 + input_rows)
-    height, width = rows * (shape[1] + 2) + 2, min(n, nrow) * (shape[2] + 2) + 2
+    height = -(-n // nrow) * rows * (shape[1] + 2) + 2
+    width = min(n, nrow) * (shape[2] + 2) + 2
     if max(height, width) > JPEG_MAX_SIDE:
         raise ConfigError(
             f"A grid of {n} images, {nrow} a row, is {width}x{height} pixels, more than JPEG's {JPEG_MAX_SIDE}: "
@@ -183,16 +184,42 @@ def write_folder(chunks: Iterator[torch.Tensor], folder: Path, n: int) -> None:
             index += 1
 
 
-def held_out_inputs(model: Any, args: argparse.Namespace, data_overrides: list[str]) -> dict[str, torch.Tensor]:
-    """The inputs a data-conditioned generator takes, from the first ``--n`` held-out samples of its data."""
+def held_out_inputs(
+    model: Any, args: argparse.Namespace, data_overrides: list[str]
+) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
+    """The inputs a data-conditioned generator takes, and their targets, from the first ``--n`` held-out samples
+    of its data; when that data cannot be had, a one-line error pointing to ``lightgan translate``."""
     if not model.input_conditions:
-        return {}
-    datamodule = load_datamodule(training_configs(args.ckpt, args.config), data_overrides)
-    datamodule.setup("fit")
-    batch = datamodule.held_out_batch(args.n)
+        return {}, None
+    try:
+        datamodule = load_datamodule(training_configs(args.ckpt, args.config), data_overrides)
+        datamodule.setup("fit")
+        batch = datamodule.held_out_batch(args.n)
+    except (LightGANError, OSError) as exc:
+        raise ConfigError(
+            f"{type(model).__name__} translates images, and lightgan sample takes them from its training data, which "
+            f"is not available: {str(exc).rstrip('.')}. Translate your own images with `lightgan translate "
+            f"--ckpt_path {args.ckpt} --input IMAGES --out DIR`."
+        ) from exc
     if len(batch["real"]) < args.n:
         print(f"the held-out data has {len(batch['real'])} samples: drawing that many, not {args.n}")
-    return {key: value.to(model.device) for key, value in model.data_conditions(batch).items()}
+    conditions = {key: value.to(model.device) for key, value in model.data_conditions(batch).items()}
+    return conditions, batch["real"].cpu()
+
+
+def picture_rows(
+    model: Any, conditions: dict[str, torch.Tensor], samples: torch.Tensor, real: torch.Tensor | None
+) -> list[tuple[str, torch.Tensor]]:
+    """``model.picture_rows``, ``CHUNK`` samples at a time (a row may run a network: CycleGAN's F), on the CPU."""
+    import torch
+
+    parts = []
+    for start in range(0, len(samples), CHUNK):
+        part = slice(start, start + CHUNK)
+        inputs = {key: value[part] for key, value in conditions.items()}
+        rows = model.picture_rows(inputs, samples[part], real[part] if real is not None else None)
+        parts.append([(name, images.cpu()) for name, images in rows])
+    return [(name, torch.cat([rows[i][1] for rows in parts])) for i, (name, _) in enumerate(parts[0])]
 
 
 def run(args: argparse.Namespace, data_overrides: list[str] | None = None) -> Path:
@@ -215,9 +242,9 @@ def run(args: argparse.Namespace, data_overrides: list[str] | None = None) -> Pa
             "vectors: write a tensor (--out samples.pt) or a picture (--out samples.png)."
         )
     if kind == "picture":
-        check_picture_size(args.n, args.nrow, model.data_shape, out, len(model.input_conditions))
+        check_picture_size(args.n, args.nrow, model.data_shape, out)
     labels = _labels(args, model.num_classes, model.conditional)
-    conditions = held_out_inputs(model, args, data_overrides or [])
+    conditions, real = held_out_inputs(model, args, data_overrides or [])
     n = len(next(iter(conditions.values()))) if conditions else args.n
     rng = torch.Generator().manual_seed(args.seed)  # noise drawn on the CPU: the same z on any device
     chunks = generated_chunks(model, n, labels, rng, use_ema=not args.no_ema, conditions=conditions)
@@ -229,7 +256,11 @@ def run(args: argparse.Namespace, data_overrides: list[str] | None = None) -> Pa
             torch.save(gathered(chunks, n), out)
         else:
             centers = model.mode_centers if hasattr(model, "mode_centers") else None
-            picture = render_samples(gathered(chunks, n), centers=centers, nrow=args.nrow, inputs=conditions)
+            samples = gathered(chunks, n)
+            rows = picture_rows(model, conditions, samples, real) if conditions else []
+            if rows:  # the rows are known now: check the grid's real height
+                check_picture_size(n, args.nrow, model.data_shape, out, len(rows))
+            picture = render_samples(samples, centers=centers, nrow=args.nrow, rows=rows)
             save_png(picture, out)
     except OSError as exc:
         raise ConfigError(f"Could not write {out}: {exc.strerror or exc}.") from exc
