@@ -20,6 +20,7 @@ LAYERS: list[set[str]] = [
     {"metrics"},
     {"monitors"},
     {"models"},
+    {"inspection"},
     {"app"},
     {"api", "callbacks", "__main__"},
 ]

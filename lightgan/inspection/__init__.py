@@ -1,0 +1,1 @@
+"""Looking inside trained GANs: concepts, dissection, intervention, projection and probes."""
