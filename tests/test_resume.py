@@ -27,7 +27,17 @@ def test_resume_matches_uninterrupted_run(stop_at: int) -> None:
     resumed = fit(*COMMON, f"--trainer.max_steps={total}", "--trainer.default_root_dir=resumed", "--ckpt_path=last")
 
     assert resumed.trainer.global_step == total
+    assert resumed.trainer.current_epoch == straight.trainer.current_epoch  # epochs count the same data
     assert_same_weights(state_of(straight.model), state_of(resumed.model))
     for opt_a, opt_b in zip(straight.trainer.optimizers, resumed.trainer.optimizers, strict=True):
         for state_a, state_b in zip(opt_a.state.values(), opt_b.state.values(), strict=True):
             assert_same_weights(state_a, state_b)
+
+
+def test_a_run_stopped_by_max_steps_inside_its_last_epoch_goes_on_when_given_more_steps() -> None:
+    once = [*COMMON, "--trainer.max_epochs=2"]  # 10 generator steps in all
+    straight = fit(*once, "--trainer.max_steps=8", "--trainer.default_root_dir=straight")
+    fit(*once, "--trainer.max_steps=7", "--trainer.default_root_dir=resumed")  # stops inside epoch 1
+    resumed = fit(*once, "--trainer.max_steps=8", "--trainer.default_root_dir=resumed", "--ckpt_path=last")
+    assert resumed.trainer.global_step == 8 and resumed.trainer.current_epoch == straight.trainer.current_epoch
+    assert_same_weights(state_of(straight.model), state_of(resumed.model))
