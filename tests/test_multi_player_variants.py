@@ -338,3 +338,16 @@ def test_scatter_plots_colour_the_points_by_generator(tmp_path: Path) -> None:
     colours = np.asarray(Image.open(pictures[-1]).convert("RGB")).reshape(-1, 3)
     blue, orange = np.array([31, 119, 180]), np.array([255, 127, 14])  # tab10's first two
     assert (np.abs(colours - blue).sum(1) < 60).any() and (np.abs(colours - orange).sum(1) < 60).any()
+
+
+@pytest.mark.parametrize(("variant", "sharing"), [("MADGAN", {"shared_layers": 1}), ("MGAN", {})])
+def test_layer_sharing_needs_layer_by_layer_generators(variant: str, sharing: dict) -> None:
+    import lightgan.models as models
+
+    cls = getattr(models, variant)
+    with pytest.raises(
+        ConfigError, match=r"shares layers between its generators.*ResNetGenerator.*architecture: dcgan"
+    ):
+        cls(data_shape=(1, 16, 16), architecture="resnet", base_channels=4, latent_dim=8, **sharing)
+    madgan = models.MADGAN(data_shape=(1, 16, 16), architecture="resnet", base_channels=4, latent_dim=8)
+    assert madgan.sample(2).shape == (2, 1, 16, 16)  # without sharing, residual generators are fine

@@ -70,14 +70,15 @@ class MADGAN(MultiGeneratorGAN):
     def __init__(self, num_generators: int = 4, shared_layers: int = 0, **kwargs: Any) -> None:
         super().__init__(num_generators=num_generators, loss=SourceCrossEntropy(), **kwargs)
         reject_packing(type(self).__name__, self.pack, "D must say which generator made each sample")
-        spans = weight_layer_spans(self.generator[0].net)
-        if not isinstance(shared_layers, int) or not 0 <= shared_layers < len(spans):
-            raise ConfigError(
-                f"model.init_args.shared_layers must be an integer from 0 to {len(spans) - 1} (the generators have "
-                f"{len(spans)} weight layers and the last stays their own), got {shared_layers!r}."
-            )
+        if shared_layers != 0:  # only layer-by-layer generators can share layers
+            spans = weight_layer_spans(self.generator[0], type(self).__name__)
+            if not isinstance(shared_layers, int) or not 0 < shared_layers < len(spans):
+                raise ConfigError(
+                    f"model.init_args.shared_layers must be an integer from 0 to {len(spans) - 1} (the generators "
+                    f"have {len(spans)} weight layers and the last stays their own), got {shared_layers!r}."
+                )
+            self.share_layers(spans[:shared_layers])
         self.shared_layers = shared_layers
-        self.share_layers(spans[:shared_layers])
         self.discriminator = MultiOutputDiscriminator(self.discriminator, num_generators + 1)
 
     def discriminate(self, x: Tensor, labels: Tensor | None = None, **conditions: Tensor) -> Tensor:

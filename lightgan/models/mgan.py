@@ -43,7 +43,7 @@ class MGAN(MultiGeneratorGAN):
         reject_packing(type(self).__name__, self.pack, "its classifier must say which generator made each sample")
         self.beta, self.share_generator_layers = beta, share_generator_layers
         if share_generator_layers:
-            self.share_layers(weight_layer_spans(self.generator[0].net)[1:])
+            self.share_layers(weight_layer_spans(self.generator[0], type(self).__name__)[1:])
         self.classifier = widened_head(self.discriminator.head, num_generators)
 
     def classify(self, fake: Tensor) -> tuple[Tensor, Tensor]:

@@ -35,8 +35,18 @@ def blocks(n: int, k: int, device: torch.device | None = None) -> Tensor:
     return torch.arange(n, device=device) * k // n
 
 
-def weight_layer_spans(net: nn.Sequential) -> list[range]:
-    """Module indices of each weight layer of a generator's ``net`` with the norm and activation after it."""
+def weight_layer_spans(generator: nn.Module, owner: str) -> list[range]:
+    """Module indices of each weight layer of the generator's ``net`` with the norm and activation after it.
+
+    Only the layer-by-layer generators (``architecture: dcgan`` or ``mlp``) have such a ``net``; sharing
+    layers of residual ones would share parts of blocks, so they are refused in one line.
+    """
+    net = getattr(generator, "net", None)
+    if not isinstance(net, nn.Sequential):
+        raise ConfigError(
+            f"{owner} shares layers between its generators, which needs layer-by-layer generators, not "
+            f"{type(generator).__name__}. Use model.init_args.architecture: dcgan or mlp, or share no layers."
+        )
     starts = [i for i, module in enumerate(net) if isinstance(module, nn.Linear | nn.ConvTranspose2d | nn.Conv2d)]
     return [range(a, b) for a, b in zip(starts, [*starts[1:], len(net)], strict=True)]
 
