@@ -1,17 +1,24 @@
 """In-memory datasets move to the training device once and are batched there (checked on the meta device);
-how the training data is split between processes."""
+how the training data is split between processes; mixed precision and compiled networks on a CUDA GPU
+(skipped without one)."""
 
 from __future__ import annotations
 
+import warnings
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import torch
+from helpers import assert_same_weights, quiet_trainer, state_of
+from test_acceleration import ColourImages
 
 from lightgan.data.base import InMemoryDataset
 from lightgan.data.loader import ResumableLoader
 from lightgan.data.mixtures import RingMixture
 from lightgan.errors import ConfigError
+from lightgan.models import DCGAN
+from lightgan.tricks import GeneratorEMA, GradientPenalty
 
 
 def _on(device: str) -> SimpleNamespace:
@@ -82,3 +89,43 @@ def test_fewer_samples_per_process_than_a_batch_is_a_clear_error() -> None:
     )  # fmt: skip
     with pytest.raises(ConfigError, match=r"48 training samples over 2 process\(es\) leave 24 per process, fewer "):
         dm.train_dataloader()
+
+
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+def _gpu_run(tmp_path: Path, precision: str, **kwargs) -> DCGAN:
+    """A tiny DCGAN trained 3 steps on the GPU with n_critic 2, WGAN-GP's penalty and EMA; its checkpoint reloads."""
+    model = DCGAN(data_shape=ColourImages.data_shape, latent_dim=8, base_channels=4, n_critic=2, seed=0, **kwargs)
+    trainer = quiet_trainer(
+        accelerator="gpu",
+        devices=1,
+        precision=precision,
+        max_steps=3,
+        limit_val_batches=0,
+        callbacks=[GradientPenalty(), GeneratorEMA()],
+    )
+    trainer.fit(model, ColourImages(batch_size=16))
+    metrics = trainer.callback_metrics
+    assert all(torch.isfinite(metrics[key]) for key in ("train/d_loss", "train/g_loss", "train/gradient_penalty"))
+    weights = state_of(model)
+    assert any(key.startswith("generator_ema.") for key in weights)
+    assert all(v.dtype == torch.float32 and v.is_cuda for v in weights.values() if v.is_floating_point())
+    trainer.save_checkpoint(tmp_path / "gpu.ckpt")
+    assert_same_weights(state_of(DCGAN.load_from_checkpoint(tmp_path / "gpu.ckpt", compile=False)), weights)
+    return model
+
+
+@needs_cuda
+def test_16_mixed_on_the_gpu_trains_float32_weights_with_per_player_clipping(tmp_path: Path) -> None:
+    _gpu_run(tmp_path, "16-mixed", gradient_clip_val_d=1.0)
+
+
+@needs_cuda
+def test_compiled_channels_last_networks_train_on_the_gpu_under_16_mixed(tmp_path: Path) -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = _gpu_run(tmp_path, "16-mixed", compile=True, channels_last=True)
+    assert not [w for w in caught if "torch.compile failed" in str(w.message)]
+    kernels = [w for w in model.parameters() if w.dim() == 4]
+    assert kernels and all(w.is_contiguous(memory_format=torch.channels_last) for w in kernels)

@@ -81,7 +81,7 @@ def configs_using(kind: str) -> dict[str, list[str]]:
         else:
             values = [content.get("model" if kind == "model" else "data")]
             while kind == "datamodule" and isinstance(values[-1], dict):  # wrappers (Degraded, ...) name a base
-                values.append(((values[-1].get("init_args") or {}).get("base")))
+                values.append((values[-1].get("init_args") or {}).get("base"))
         for value in values:
             name = value.get("class_path") if isinstance(value, dict) else value
             if name:

@@ -6,6 +6,7 @@ import copy
 
 import pytest
 import torch
+from helpers import TINY_RING, fit
 from variant_helpers import TINY_2D, tiny_ring, train
 
 from lightgan.core.hooks import GANCallback
@@ -88,3 +89,11 @@ def test_unrolling_during_training_leaves_the_real_discriminator_unchanged() -> 
 def test_unrolled_gan_needs_adam() -> None:
     with pytest.raises(ConfigError, match="optimizer is 'rmsprop'"):
         UnrolledGAN(**TINY_2D, optimizer="rmsprop")
+
+
+def test_the_unrolled_steps_run_d_eagerly_so_a_compiled_run_trains() -> None:
+    cli = fit(
+        *TINY_RING, "--model=UnrolledGAN", "--model.init_args.unroll_steps=2",
+        '--model.init_args.compile={"backend": "aot_eager"}', "--trainer.max_steps=2", "--trainer.limit_val_batches=0",
+    )  # fmt: skip
+    assert cli.trainer.global_step == 2

@@ -22,6 +22,7 @@ import contextlib
 import copy
 import functools
 import itertools
+import math
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, Literal
@@ -35,10 +36,18 @@ from lightning.pytorch.strategies import DDPStrategy
 from lightning.pytorch.utilities import rank_zero_info
 from torch import Tensor, nn
 
+from lightgan.core.acceleration import (
+    Compiler,
+    callable_networks,
+    check_channels_last,
+    compile_options,
+    to_channels_last,
+    warn_if_slow_bf16,
+)
 from lightgan.core.checkpoint import CHECKPOINT_KEY, migrate_checkpoint
 from lightgan.core.checkpoint_io import AtomicCheckpointIO, remove_partial_files
 from lightgan.core.divergence import NaNGuard, NonFiniteLossError
-from lightgan.core.hooks import HookCaller
+from lightgan.core.hooks import HOOK_NAMES, HookCaller, defines_hook
 from lightgan.core.interruption import GracefulStop
 from lightgan.core.losses import AdversarialLoss, loss_spec, resolve_loss
 from lightgan.core.players import (
@@ -103,6 +112,12 @@ class GANModule(L.LightningModule):
             one batch of fakes, both gradients are taken at the weights the step began with, then
             both optimizers step, as in ALI's and PacGAN's code; it needs one generator, one
             discriminator, ``n_critic`` 1 and the default way of building updates.
+        compile: ``true`` or a mapping of ``torch.compile`` options (``mode``, ``fullgraph``,
+            ``dynamic``, ``backend``, ``options``, ...) compiles every player's networks for training
+            (``lightgan.core.acceleration``); state dict keys stay the same, so checkpoints load
+            either way. If compiling fails the run warns once and goes on eagerly (unless ``fullgraph``).
+        channels_last: keep the networks' weights and the image batches (reals and fakes) in
+            channels-last memory layout, the one oneDNN's and cuDNN's convolutions prefer.
     """
 
     #: The generator takes class labels (cGAN-style); such variants need a labelled datamodule.
@@ -152,6 +167,8 @@ class GANModule(L.LightningModule):
         player_settings: dict[str, dict[str, Any]] | None = None,
         divergence: Literal["stop", "restore", "ignore"] = "stop",
         step_order: Literal["alternating", "simultaneous"] = "alternating",
+        compile: bool | dict[str, Any] = False,
+        channels_last: bool = False,
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
@@ -177,6 +194,9 @@ class GANModule(L.LightningModule):
             raise ConfigError(f"model.init_args.divergence must be stop, restore or ignore, got {divergence!r}.")
         if step_order not in ("alternating", "simultaneous"):
             raise ConfigError(f"model.init_args.step_order must be alternating or simultaneous, got {step_order!r}.")
+        options = compile_options(compile)
+        if channels_last:
+            check_channels_last(tuple(int(s) for s in data_shape))
         self._player_settings = check_player_settings(player_settings)
         resolved_loss = resolve_loss(loss)
         loss = loss_spec(loss)  # hparams stay plain data: checkpoints then load with weights_only=True
@@ -201,6 +221,8 @@ class GANModule(L.LightningModule):
         self._hooks = HookCaller()
         self._players: list[Player] | None = None
         self._player_of_optimizer: dict[int, Player] = {}
+        self._compiler = Compiler(options) if options is not None else None
+        self.channels_last = bool(channels_last)
         #: Batches the discriminators trained on since the last generator update (see ``critic_batches``).
         self._critic_batches_seen = 0
 
@@ -442,20 +464,48 @@ class GANModule(L.LightningModule):
         generator: torch.Generator | None = None,
         z: Tensor | None = None,
         use_ema: bool = True,
+        truncation: float | None = None,
         **conditions: Tensor,
     ) -> Tensor:
         """The one way to get samples out: outputs in data space, sampling networks in eval mode.
 
         ``n`` may be left out when ``z`` or a condition (an image to translate, ...) fixes it;
         ``labels`` may be one class for all samples or one per sample (conditional variants);
-        ``generator`` makes the draw reproducible; averaged (EMA) networks are used when present.
+        ``generator`` makes the draw reproducible; averaged (EMA) networks are used when present;
+        ``truncation`` psi in (0, 1] applies the truncation trick (``generate_truncated``).
         """
         n = _sample_count(n, z, conditions)
         conditions = {key: value.to(self.device) for key, value in conditions.items()}
         inputs = self.draw_inputs(n, generator, z=z, labels=labels, conditions=conditions)
         z = inputs.z.to(self.device) if inputs.z is not None else None
         with self.sampling_networks_ready(use_ema):
+            if truncation is not None:
+                return self.generate_truncated(truncation, z, inputs.labels, **inputs.conditions)
             return self.generate(z, inputs.labels, **inputs.conditions)
+
+    def generate_truncated(
+        self, psi: float, z: Tensor | None, labels: Tensor | None = None, **conditions: Tensor
+    ) -> Tensor:
+        """G's output with the truncation trick: samples more typical and less varied as psi falls from 1 (no change).
+
+        Here BigGAN's: every component of z outside the central psi of its prior's mass is redrawn
+        inside it (``truncated_noise``). Style-based variants override it to truncate in W instead.
+        """
+        self.check_truncation(psi)
+        return self.generate(truncated_noise(z, psi, self.hparams.noise), labels, **conditions)
+
+    def check_truncation(self, psi: float) -> None:
+        """One line when psi is outside (0, 1], or when G takes no noise to truncate."""
+        if not 0 < psi <= 1:
+            raise ConfigError(
+                f"truncation psi must be in (0, 1] (1: no truncation; toward 0: samples nearer the average), "
+                f"got {psi!r}."
+            )
+        if not self.takes_noise:
+            raise ConfigError(
+                f"{type(self).__name__} takes no noise (it translates {list(self.input_conditions)}), so it has no "
+                "truncation: leave truncation out."
+            )
 
     @contextlib.contextmanager
     def sampling_networks_ready(self, use_averaged: bool = True) -> Iterator[None]:
@@ -463,15 +513,10 @@ class GANModule(L.LightningModule):
         swapped = [name for name in self.sampling_networks if use_averaged and self.averaged(name) is not None]
         for name in swapped:
             self._swap_averaged(name)
-        networks = [self.get_submodule(name) for name in self.sampling_networks]
-        modes = [net.training for net in networks]
-        for net in networks:
-            net.eval()
         try:
-            yield
+            with eval_mode([self.get_submodule(name) for name in self.sampling_networks]):
+                yield
         finally:
-            for net, mode in zip(networks, modes, strict=True):
-                net.train(mode)
             for name in swapped:
                 self._swap_averaged(name)
 
@@ -529,12 +574,14 @@ class GANModule(L.LightningModule):
             source = f"{type(self).__name__}'s recorded changes"
             import_named(function, "network change", source, functions=True)(self, **kwargs)
             self._structure_changes.append(change)
+            self._accelerate_networks()
 
     # ------------------------------------------------------------------ building one update
     def make_fakes(self, batch: Batch, rng: torch.Generator) -> Fakes:
         """Fresh fakes for ``batch``: G's inputs drawn from ``rng`` (with the batch's conditions), G run on them."""
         inputs = self.draw_inputs(len(batch["real"]), rng, conditions=self.data_conditions(batch))
-        return Fakes(inputs, self.generate(inputs.z, inputs.labels, **inputs.conditions))
+        fake = self.generate(inputs.z, inputs.labels, **inputs.conditions)
+        return Fakes(inputs, to_channels_last(fake) if self.channels_last else fake)
 
     def discriminator_context(self, batch: Batch, player: Player, rng: torch.Generator) -> DiscriminatorStep:
         """One D update's context before any hook: the batch's reals and fresh fakes (made without gradient).
@@ -705,6 +752,8 @@ class GANModule(L.LightningModule):
 
     def _step_batches(self, batch: Batch | list[Batch]) -> list[Batch]:
         batches = batch if isinstance(batch, list) else [batch]
+        if self.channels_last:
+            batches = to_channels_last(batches)
         if len(batches) != self.batches_per_step:
             raise ConfigError(
                 f"model.init_args.n_critic={self.n_critic} needs {self.n_critic} data batches per training step, but "
@@ -851,6 +900,8 @@ class GANModule(L.LightningModule):
         owner = type(self).__name__
         roles = ROLES if self.adversarial else (GENERATOR,)
         check_players(owner, self.declared_players, self._player_settings, roles)
+        if not self.players_of(DISCRIMINATOR):
+            _refuse_discriminator_tricks(owner, self.trainer.callbacks)
         if stage == "predict" and self.input_conditions:
             raise ConfigError(
                 f"lightgan predict draws samples from noise, but {owner} translates {list(self.input_conditions)} "
@@ -887,6 +938,8 @@ class GANModule(L.LightningModule):
             # all players live in one module and each update trains only one of them
             strategy._ddp_kwargs["find_unused_parameters"] = True
             rank_zero_info("lightgan: DDP set to find unused parameters (players are updated in turn).")
+        if self.channels_last:  # before DDP takes the parameters' layout and optimizers their state
+            self.to(memory_format=torch.channels_last)
 
     def configure_callbacks(self) -> list[L.Callback]:
         """The callbacks every run of the module has, unless the trainer has its own: ``NaNGuard`` (per
@@ -904,9 +957,27 @@ class GANModule(L.LightningModule):
     def on_fit_start(self) -> None:
         own = {type(callback) for callback in self.configure_callbacks() or []}
         self._hooks = HookCaller(self.trainer, first=own)
+        warn_if_slow_bf16(self.trainer.precision, self.device)
+        if self._compiler is not None:  # after the tricks' structure changes and GeneratorEMA's copies
+            self._compiler.apply(self.compile_targets())
 
     def on_fit_end(self) -> None:
         self._hooks = HookCaller()
+        if self._compiler is not None:
+            self._compiler.remove()
+
+    def compile_targets(self) -> list[nn.Module]:
+        """What ``compile`` compiles: every player's networks, or the members of one without a forward (a
+        ``ModuleList`` of generators)."""
+        names = dict.fromkeys(name for player in self.declared_players for name in player.networks)
+        return [net for name in names for net in callable_networks(self.get_submodule(name))]
+
+    def _accelerate_networks(self) -> None:
+        """After a structure change: new layers in channels-last layout, and the networks compiled anew if they were."""
+        if self.channels_last:
+            self.to(memory_format=torch.channels_last)
+        if self._compiler is not None and self._compiler.active:
+            self._compiler.apply(self.compile_targets())
 
     def configure_optimizers(self) -> Any:
         players = self.declared_players
@@ -1006,6 +1077,39 @@ class GANModule(L.LightningModule):
             self._noise_rng = None
 
 
+@contextlib.contextmanager
+def eval_mode(networks: list[nn.Module]) -> Iterator[None]:
+    """The networks in eval mode (batch norm on its running statistics, no dropout), their modes restored after."""
+    modes = [net.training for net in networks]
+    for net in networks:
+        net.eval()
+    try:
+        yield
+    finally:
+        for net, mode in zip(networks, modes, strict=True):
+            net.train(mode)
+
+
+def _refuse_discriminator_tricks(owner: str, callbacks: list[L.Callback]) -> None:
+    """Tricks that act on D's updates, or on what D judges, would do nothing (or change a content loss)
+    in a variant without a discriminator: they stop the run before training, in one line."""
+    judged = [name for name in HOOK_NAMES if "discriminator" in name]
+    idle = [
+        type(callback).__name__
+        for callback in callbacks
+        if defines_hook(callback, "on_generator_inputs")
+        or (
+            any(defines_hook(callback, name) for name in judged)
+            and not any(defines_hook(callback, name) for name in HOOK_NAMES if name not in judged)
+        )
+    ]
+    if idle:
+        raise ConfigError(
+            f"{', '.join(idle)} act on a discriminator, but {owner} has none. Remove them from trainer.callbacks "
+            "(or train a variant with a discriminator)."
+        )
+
+
 def _refuse_non_finite(weights: dict[str, Tensor], step: int) -> None:
     """A checkpoint of non-finite weights would replace the last good one: stop before it is written."""
     bad = sorted(
@@ -1029,6 +1133,27 @@ def _no_conditions(module: GANModule, conditions: dict[str, Tensor]) -> None:
             f"{type(module).__name__} takes no inputs besides noise and class labels, but was given "
             f"{sorted(conditions)}. Sample it with noise (and labels) only."
         )
+
+
+def truncated_noise(z: Tensor, psi: float, prior: str) -> Tensor:
+    """BigGAN's truncation of a prior of independent components (``normal``, or ``uniform`` on [-1, 1]).
+
+    Components inside the central psi of their prior's mass (|z| <= t with P(|z| <= t) = psi) are kept;
+    each one outside is replaced by a draw from the prior restricted to [-t, t]. The draw is its own
+    value's quantile in the tail taken to the same quantile inside, not a fresh random number: the
+    samples follow the truncated prior exactly, and a given z always gives the same sample.
+    """
+    if psi == 1:
+        return z
+    magnitude = z.abs().float()
+    if prior == "uniform":
+        threshold = psi
+        inside = (magnitude - psi) / (1 - psi) * psi
+    else:  # half-normal quantiles: P(|z| <= a) = erf(a / sqrt(2))
+        threshold = math.sqrt(2) * float(torch.erfinv(torch.tensor(psi, dtype=torch.float64)))
+        tail = (1 - torch.special.erfc(magnitude / math.sqrt(2)) / (1 - psi)).clamp(0, 1)
+        inside = math.sqrt(2) * torch.erfinv(tail * psi)
+    return torch.where(magnitude > threshold, inside.to(z.dtype) * z.sign(), z)
 
 
 def _sample_count(n: int | None, z: Tensor | None, conditions: dict[str, Tensor]) -> int:

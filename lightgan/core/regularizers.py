@@ -5,6 +5,8 @@ with labels bound), and returns a scalar to add to D's loss. Pass ``rng`` (the m
 ``noise_rng``) so that the random interpolation is part of the resumable training state, and
 ``pack`` (the module's ``pack``) when D judges packs of samples: the gradient whose norm is
 penalised is that of D's actual input, a pack, so norms and interpolation weights are per pack.
+D runs eagerly here even in a compiled run (``model.init_args.compile``): the penalty's gradient
+is differentiated again, which AOT autograd's compiled networks do not support.
 """
 
 from __future__ import annotations
@@ -14,13 +16,17 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
+from lightgan.core.acceleration import eager
+
 Critic = Callable[[Tensor], Tensor]
 
 
 def _gradient_norms(critic: Critic, inputs: Tensor, pack: int = 1) -> Tensor:
     """One norm per D input: per sample, or per ``pack`` consecutive samples when D sees packs."""
     inputs = inputs.detach().requires_grad_(True)
-    (grad,) = torch.autograd.grad(critic(inputs).sum(), inputs, create_graph=True)
+    with eager():
+        outputs = critic(inputs)
+    (grad,) = torch.autograd.grad(outputs.sum(), inputs, create_graph=True)
     return grad.reshape(grad.shape[0] // pack, -1).norm(2, dim=1)
 
 

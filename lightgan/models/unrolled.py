@@ -8,6 +8,7 @@ import torch
 from torch import Tensor
 from torch.func import functional_call
 
+from lightgan.core.acceleration import eager
 from lightgan.core.hooks import GeneratorStep
 from lightgan.errors import ConfigError
 from lightgan.models.backbone import BackboneGAN
@@ -49,8 +50,12 @@ class UnrolledGAN(BackboneGAN):
         return self.adversarial_generator_loss(step, critic=lambda x, labels: self.discriminate_with(weights, x))
 
     def discriminate_with(self, weights: dict[str, Tensor], x: Tensor) -> Tensor:
-        """D's output on ``x`` with its parameters (and buffers) replaced by ``weights``."""
-        return functional_call(self.discriminator, weights, (self.pack_samples(x),))
+        """D's output on ``x`` with its parameters (and buffers) replaced by ``weights``.
+
+        The unrolled steps differentiate D twice, which a compiled D cannot: it runs eagerly here.
+        """
+        with eager():
+            return functional_call(self.discriminator, weights, (self.pack_samples(x),))
 
     def unrolled_discriminator(
         self, real: Tensor, fake: Tensor, optimizer: torch.optim.Optimizer, steps: int
