@@ -97,6 +97,20 @@ def test_srresnet_trains_its_generator_alone(mnist_root: Path) -> None:
     assert not any("d_" in key for key in trainer.callback_metrics)
 
 
+def test_srresnet_refuses_tricks_that_act_on_a_discriminator(mnist_root: Path) -> None:
+    from lightgan.callbacks import ADA, GeneratorEMA, InstanceNoise, LabelSmoothing, NaNGuard, R1Penalty, SpectralNorm
+
+    for trick in (R1Penalty(), LabelSmoothing(), ADA(), InstanceNoise()):  # D's loss, targets, what D judges
+        trainer = quiet_trainer(max_steps=1, callbacks=[trick])
+        with pytest.raises(ConfigError, match=f"{type(trick).__name__} act on a discriminator, but SRResNet has none"):
+            trainer.fit(tiny(SRResNet), degraded_mnist(mnist_root))
+    with pytest.raises(ConfigError, match="SpectralNorm finds no linear or convolution layer in SRResNet's disc"):
+        quiet_trainer(max_steps=1, callbacks=[SpectralNorm()]).fit(tiny(SRResNet), degraded_mnist(mnist_root))
+    trainer = quiet_trainer(max_steps=1, limit_val_batches=0, callbacks=[GeneratorEMA(), NaNGuard()])
+    trainer.fit(tiny(SRResNet), degraded_mnist(mnist_root))  # tricks on G's updates are welcome
+    assert trainer.global_step == 1
+
+
 def test_srgan_adds_the_weighted_adversarial_loss_to_the_content_loss() -> None:
     model = tiny(SRGAN, adversarial_weight=0.5)
     batch = pair()

@@ -57,6 +57,11 @@ OWN_COMMANDS = {
     "evaluate": ("lightgan.app.commands.evaluate", "score a checkpoint: FID/KID/IS/precision-recall, mode coverage"),
     "compare": ("lightgan.app.commands.compare", "compare runs: their last metrics in a table, their curves in a PNG"),
     "train-classifier": ("lightgan.app.commands.train_classifier", "train the classifier behind domain features"),
+    "train-segmenter": ("lightgan.app.commands.train_segmenter", "train the concept segmenter of Scenes for dissect"),
+    "dissect": ("lightgan.app.commands.dissect", "match a generator layer's units with concepts (GAN dissection)"),
+    "intervene": ("lightgan.app.commands.intervene", "ablate or insert generator units; rank artifact units"),
+    "project": ("lightgan.app.commands.project", "find the latent of an image by optimisation; edit it by class means"),
+    "probe": ("lightgan.app.commands.probe", "linear probe of D's features on labelled data, against a random D"),
     "plugins": ("lightgan.app.commands.plugins", "list registered models, datamodules, callbacks and losses"),
 }
 

@@ -9,10 +9,11 @@ from lightgan.data.degrade import Degraded
 from lightgan.data.domains import ClassDomains
 from lightgan.data.image_files import ImageFilesDataModule
 from lightgan.data.image_folder import ImageFolder
-from lightgan.data.mixtures import GridMixture, RingMixture, ToyMixture
+from lightgan.data.mixtures import GridMixture, Mixture1D, RingMixture, ToyMixture
 from lightgan.data.mnist import MNIST, FashionMNIST
 from lightgan.data.paired import PairedImages
 from lightgan.data.photos import SamplePhotos
+from lightgan.data.scenes import Scenes
 from lightgan.data.unpaired import UnpairedImages
 
 __all__ = [
@@ -29,9 +30,11 @@ __all__ = [
     "ImageFilesDataModule",
     "ImageFolder",
     "InMemoryDataset",
+    "Mixture1D",
     "PairedImages",
     "RingMixture",
     "SamplePhotos",
+    "Scenes",
     "ToyMixture",
     "UnpairedImages",
 ]

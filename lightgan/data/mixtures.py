@@ -1,8 +1,10 @@
-"""2-D Gaussian mixtures from the mode-collapse literature (PacGAN, VEEGAN, Unrolled GAN).
+"""Gaussian mixtures: the 2-D ones of the mode-collapse literature (PacGAN, VEEGAN, Unrolled GAN) and 1-D ones.
 
 Ring: 8 modes evenly spaced on a circle of radius 1, std 0.01. Grid: 25 modes at
-{-4, -2, 0, 2, 4}^2, std 0.05. Samples are generated once from ``sample_seed``; labels hold
-each sample's mode index, and ``mode_centers``/``mode_std`` let plots and metrics find modes.
+{-4, -2, 0, 2, 4}^2, std 0.05. Mixture1D: modes on a line (one mode is a single Gaussian), the
+setting of the classic picture of p_data, p_g and D(x). Samples are generated once from
+``sample_seed``; labels hold each sample's mode index, and ``mode_centers``/``mode_std`` let
+plots and metrics find modes.
 """
 
 from __future__ import annotations
@@ -44,17 +46,18 @@ class ToyMixture(GANDataModule):
         if std <= 0:
             raise ConfigError(f"data.init_args.std must be positive, got {std}.")
         self.num_samples, self.val_samples, self.mode_std, self.sample_seed = num_samples, val_samples, std, sample_seed
-        self.data_shape = (2,)
         self.mode_centers = self.centers()
+        self.data_shape = (self.mode_centers.shape[1],)
         # Mode labels exist for metrics and plots; the data is treated as unconditional.
         self.num_classes = 0
 
     def centers(self) -> Tensor:
+        """(modes, dimensions) float centres."""
         raise NotImplementedError
 
     def _draw(self, n: int, rng: torch.Generator) -> InMemoryDataset:
         modes = torch.randint(0, len(self.mode_centers), (n,), generator=rng)
-        points = self.mode_centers[modes] + self.mode_std * torch.randn(n, 2, generator=rng)
+        points = self.mode_centers[modes] + self.mode_std * torch.randn(n, *self.data_shape, generator=rng)
         return InMemoryDataset(points.float(), modes)
 
     def setup(self, stage: str) -> None:
@@ -88,3 +91,22 @@ class GridMixture(ToyMixture):
         coords = (torch.arange(self.grid_size, dtype=torch.float32) - offset) * self.spacing
         xs, ys = torch.meshgrid(coords, coords, indexing="ij")
         return torch.stack([xs.flatten(), ys.flatten()], dim=1)
+
+
+class Mixture1D(ToyMixture):
+    """Equal-weight Gaussians on a line, ``centers=[0]`` a single one: 1-D data whose densities can be drawn.
+
+    Args:
+        centers: the modes' positions (the default two modes, far apart for their spread, show a
+            generator that covers only one of them, or the mass it leaves between them).
+        std: standard deviation of every mode.
+    """
+
+    def __init__(self, centers: tuple[float, ...] = (-2.0, 2.0), std: float = 0.5, **kwargs: Any) -> None:
+        if not centers:
+            raise ConfigError("data.init_args.centers must list at least one mode position, e.g. [-2.0, 2.0].")
+        self.positions = tuple(float(c) for c in centers)
+        super().__init__(std=std, **kwargs)
+
+    def centers(self) -> Tensor:
+        return torch.tensor(self.positions, dtype=torch.float32).view(-1, 1)

@@ -202,6 +202,10 @@ class FashionMNIST(_IDXDigits):
     """
 
     torchvision_class = torchvision.datasets.FashionMNIST
+    #: Names of the ten classes, by label, as Zalando lists them (``lightgan project --edit sneaker-boot``).
+    class_names = (
+        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    )  # fmt: skip
     homepage = "https://github.com/zalandoresearch/fashion-mnist (or: apt-get install dataset-fashion-mnist)"
 
     def __init__(self, *args: Any, debian_root: str = str(DEBIAN_FASHION_MNIST), **kwargs: Any) -> None:

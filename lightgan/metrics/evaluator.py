@@ -29,6 +29,7 @@ from lightgan.metrics.features import (
 )
 from lightgan.metrics.image_metrics import UnreliableScoreWarning, fid, inception_score, kid
 from lightgan.metrics.mode_coverage import class_coverage, mixture_coverage
+from lightgan.metrics.mode_score import mode_score
 from lightgan.metrics.precision_recall import precision_recall
 from lightgan.metrics.reference import cached_reference, dataset_fingerprint, default_cache_dir
 from lightgan.metrics.sources import dataset_batches, generator_batches, subset_indices
@@ -38,6 +39,7 @@ METRICS: dict[str, str] = {
     "fid": "Fréchet distance of features (lower is better)",
     "kid": "kernel distance of features, mean ± std over subsets (lower is better)",
     "is": "inception score from class logits, mean ± std over splits (higher is better)",
+    "ms": "mode score: IS penalised by KL(generated || real) class histograms, from the same logits (higher is better)",
     "pr": "improved precision and recall, k-NN manifolds (higher is better)",
     "modes": "2-D mixtures: modes captured, high-quality samples %, reverse KL vs uniform",
     "classes": "labelled data: classes covered, KL(generated || real) class histograms",
@@ -47,11 +49,12 @@ SCORE_NAMES: dict[str, tuple[str, ...]] = {
     "fid": ("fid",),
     "kid": ("kid",),
     "is": ("is",),
+    "ms": ("mode_score",),
     "pr": ("precision", "recall"),
     "modes": ("modes_captured", "high_quality_pct", "reverse_kl"),
     "classes": ("classes_covered", "class_kl"),
 }
-FEATURE_METRICS = ("fid", "kid", "is", "pr")
+FEATURE_METRICS = ("fid", "kid", "is", "ms", "pr")
 DEFAULT_N = {"images": 10_000, "vectors": 2_500}
 
 
@@ -151,9 +154,11 @@ class Evaluator:
         self.extractor: FeatureExtractor | None = None
         if any(m in FEATURE_METRICS for m in self.metrics):
             self.extractor = build_extractor(features, shape)
-            if "is" in self.metrics and not self.extractor.num_logits:
+            logit_metrics = [name.upper() for name in ("is", "ms") if name in self.metrics]
+            if logit_metrics and not self.extractor.num_logits:
                 raise ConfigError(
-                    f"IS needs class logits, which {self.extractor.describe()} lack: "
+                    f"{' and '.join(logit_metrics)} need{'s' * (len(logit_metrics) == 1)} class logits, which "
+                    f"{self.extractor.describe()} lack: "
                     "use features inception or domain:PATH."
                 )
         self.classifier = self._class_metric_classifier(classifier, features)
@@ -304,6 +309,8 @@ class Evaluator:
         if "is" in self.metrics:
             mean, std = inception_score(fake.logits, seed=self.seed)
             add("is", mean, f"class logits of {basis}", std)
+        if "ms" in self.metrics:
+            add("mode_score", mode_score(fake.logits, real.logits), f"class logits of {basis}, p*(y) of the real split")
         if "pr" in self.metrics:
             precision, recall = precision_recall(real.features, fake.features, self.pr_k, device)
             add("precision", precision, f"{basis}, k={self.pr_k}")

@@ -22,9 +22,12 @@ from lightgan.models.madgan import MADGAN
 from lightgan.models.mgan import MGAN
 from lightgan.models.multi_player import MultiDiscriminatorGAN, MultiGeneratorGAN
 from lightgan.models.pix2pix import Pix2Pix
+from lightgan.models.progan import ProGAN
+from lightgan.models.sagan import SAGAN
 from lightgan.models.sgan import SGAN
 from lightgan.models.sngan import SNGAN
 from lightgan.models.srgan import SRGAN, SRResNet
+from lightgan.models.stylegan import StyleGAN
 from lightgan.models.unrolled import UnrolledGAN
 from lightgan.models.wgan import WGAN, WGANGP
 
@@ -43,6 +46,7 @@ __all__ = [
     "LSGAN",
     "MADGAN",
     "MGAN",
+    "SAGAN",
     "SGAN",
     "SNGAN",
     "SRGAN",
@@ -58,6 +62,8 @@ __all__ = [
     "MultiDiscriminatorGAN",
     "MultiGeneratorGAN",
     "Pix2Pix",
+    "ProGAN",
     "SRResNet",
+    "StyleGAN",
     "UnrolledGAN",
 ]

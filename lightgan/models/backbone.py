@@ -2,7 +2,8 @@
 
 Those variants change the objective or the training procedure, not the networks, so each runs
 on images and on vector data alike: ``architecture`` picks DCGAN networks for images and fully
-connected ones (optionally PacGAN's maxout discriminator) for vectors such as the 2-D mixtures.
+connected ones (optionally PacGAN's maxout discriminator) for vectors such as the 2-D mixtures;
+``resnet`` picks the residual networks of SNGAN's CIFAR-10 experiments for images.
 """
 
 from __future__ import annotations
@@ -16,15 +17,18 @@ from lightgan.errors import ConfigError
 from lightgan.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from lightgan.nets.initialization import InitScheme, init_weights
 from lightgan.nets.mlp import MLPGenerator, fully_connected_discriminator
+from lightgan.nets.resnet_gan import ResNetDiscriminator, ResNetGenerator
 
 
 class BackboneGAN(GANModule):
     """A ``GANModule`` whose networks are chosen by ``architecture``; variants subclass it.
 
     Args:
-        architecture: ``dcgan`` (images), ``mlp`` (any data) or ``auto``: dcgan for images,
-            mlp for vectors.
-        base_channels: dcgan: channel width of the largest feature map.
+        architecture: ``dcgan`` (images), ``resnet`` (images of a power-of-two size >= 8: SNGAN's
+            residual networks, ``lightgan.nets.resnet_gan``), ``mlp`` (any data) or ``auto``: dcgan
+            for images, mlp for vectors.
+        base_channels: dcgan: channel width of the largest feature map; resnet: the width of every
+            block (SNGAN's CIFAR-10 networks: 256 in G, 128 in D).
         hidden_dims: mlp: widths of the generator's hidden layers (and the discriminator's,
             unless ``discriminator_hidden_dims`` is set).
         generator_batch_norm: mlp: batch norm after each hidden generator layer (dcgan always has it).
@@ -34,9 +38,9 @@ class BackboneGAN(GANModule):
         discriminator_hidden_dims: mlp: widths of the discriminator's hidden layers (None: ``hidden_dims``).
         maxout_pieces: mlp: linear pieces per maxout unit.
         init: weight initialisation of the generators and discriminators built: ``default``
-            (PyTorch's for mlp, DCGAN's for dcgan), ``normal_0.02`` (weights N(0, 0.02)),
-            ``xavier``, ``kaiming``, ``kaiming_uniform`` or ``orthogonal``; every scheme but ``default`` zeroes the
-            biases, norm layers keep theirs.
+            (PyTorch's for mlp, DCGAN's for dcgan, the SNGAN code's Glorot for resnet), ``normal_0.02``
+            (weights N(0, 0.02)), ``xavier``, ``kaiming``, ``kaiming_uniform`` or ``orthogonal``; every scheme
+            but ``default`` zeroes the biases, norm layers keep theirs.
         **kwargs: everything ``GANModule`` takes (loss, learning rates, n_critic, pack, ...).
     """
 
@@ -46,7 +50,7 @@ class BackboneGAN(GANModule):
 
     def __init__(
         self,
-        architecture: Literal["auto", "dcgan", "mlp"] = "auto",
+        architecture: Literal["auto", "dcgan", "resnet", "mlp"] = "auto",
         base_channels: int = 64,
         hidden_dims: tuple[int, ...] = (500, 500),
         generator_batch_norm: bool = False,
@@ -61,11 +65,11 @@ class BackboneGAN(GANModule):
         is_image = len(self.data_shape) == 3
         if architecture == "auto":
             architecture = "dcgan" if is_image else "mlp"
-        if architecture not in ("dcgan", "mlp"):
-            raise ConfigError(f"model.init_args.architecture must be auto, dcgan or mlp, got {architecture!r}.")
-        if architecture == "dcgan" and not is_image:
+        if architecture not in ("dcgan", "resnet", "mlp"):
+            raise ConfigError(f"model.init_args.architecture must be auto, dcgan, resnet or mlp, got {architecture!r}.")
+        if architecture in ("dcgan", "resnet") and not is_image:
             raise ConfigError(
-                f"architecture 'dcgan' needs image data (channels, height, width), got data_shape="
+                f"architecture {architecture!r} needs image data (channels, height, width), got data_shape="
                 f"{self.data_shape}. Use model.init_args.architecture: mlp (or auto) for vector data."
             )
         self.architecture = architecture
@@ -87,6 +91,8 @@ class BackboneGAN(GANModule):
         n = self._networks
         if self.architecture == "dcgan":
             network = DCGANGenerator(self.latent_dim, self.data_shape, n["base_channels"])
+        elif self.architecture == "resnet":
+            network = ResNetGenerator(self.latent_dim, self.data_shape, n["base_channels"])
         else:
             activation = "tanh" if len(self.data_shape) == 3 else "identity"
             network = MLPGenerator(
@@ -99,6 +105,8 @@ class BackboneGAN(GANModule):
         n = self._networks
         if self.architecture == "dcgan":
             network = DCGANDiscriminator(self.packed_shape, n["base_channels"], self.discriminator_batch_norm)
+        elif self.architecture == "resnet":
+            network = ResNetDiscriminator(self.packed_shape, n["base_channels"])
         else:
             network = fully_connected_discriminator(
                 self.packed_shape,

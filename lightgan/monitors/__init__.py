@@ -1,6 +1,7 @@
 """Monitors: callbacks that watch training without changing it: pictures, health checks, quality scores."""
 
 from lightgan.core.divergence import NaNGuard, NonFiniteLossError
+from lightgan.monitors.density import DensityPlot
 from lightgan.monitors.game import GameWatch
 from lightgan.monitors.interpolation import LatentInterpolation
 from lightgan.monitors.mode_collapse import ModeCollapseAlarm
@@ -9,9 +10,11 @@ from lightgan.monitors.progress_gif import ProgressGIF
 from lightgan.monitors.quality import QualityMetrics
 from lightgan.monitors.reconstructions import Reconstructions
 from lightgan.monitors.samples import FixedNoiseSamples
+from lightgan.monitors.style_mixing import StyleMixing
 from lightgan.monitors.traversal import LatentTraversal
 
 __all__ = [
+    "DensityPlot",
     "DiscriminatorOverfitting",
     "FixedNoiseSamples",
     "GameWatch",
@@ -23,4 +26,5 @@ __all__ = [
     "ProgressGIF",
     "QualityMetrics",
     "Reconstructions",
+    "StyleMixing",
 ]

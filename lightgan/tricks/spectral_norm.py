@@ -15,7 +15,7 @@ from torch import nn
 
 from lightgan.core.module import GANModule
 from lightgan.errors import ConfigError
-from lightgan.nets.spectral import apply_spectral_norm
+from lightgan.nets.spectral import apply_spectral_norm, normalisable_layers
 
 Network = Literal["generator", "discriminator"]
 
@@ -53,6 +53,13 @@ class SpectralNorm(L.Callback):
         self.networks, self.n_power_iterations = list(networks), n_power_iterations
 
     def setup(self, trainer: L.Trainer, pl_module: GANModule, stage: str) -> None:
+        for role in self.networks:  # a network without such layers (equalised ones, none at all) would stay as it is
+            if not any(normalisable_layers(network) for network in role_networks(pl_module, role)):
+                raise ConfigError(
+                    f"SpectralNorm finds no linear or convolution layer in {type(pl_module).__name__}'s {role} to "
+                    "normalise (equalised-learning-rate layers are not ones it changes, and a variant without a "
+                    f"{role} has none). Remove it from trainer.callbacks."
+                )
         pl_module.change_structure(
             f"{__name__}.spectral_norm_networks", networks=self.networks, n_power_iterations=self.n_power_iterations
         )

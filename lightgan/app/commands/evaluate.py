@@ -69,6 +69,12 @@ def build_parser(prog: str = "lightgan evaluate") -> argparse.ArgumentParser:
         f"table and curves (default: {EVALUATION_DIR}/ in the run folder)",
     )
     parser.add_argument("--no-ema", action="store_true", help="score the raw generator even if an EMA copy exists")
+    parser.add_argument(
+        "--truncation",
+        type=float,
+        metavar="PSI",
+        help="score samples made with the truncation trick, psi in (0, 1] (as lightgan sample --truncation)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument(
         "--all",
@@ -91,14 +97,15 @@ def build_parser(prog: str = "lightgan evaluate") -> argparse.ArgumentParser:
     return parser
 
 
-class _RawGenerator:
-    """A model view whose ``sample`` skips the EMA generator."""
+class _Sampling:
+    """A model view whose ``sample`` skips the EMA generator (``--no-ema``) or truncates (``--truncation``)."""
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: Any, use_ema: bool, truncation: float | None) -> None:
         self.model, self.device = model, model.device
+        self.use_ema, self.truncation = use_ema, truncation
 
     def sample(self, n: int, **kwargs: Any) -> torch.Tensor:
-        return self.model.sample(n, use_ema=False, **kwargs)
+        return self.model.sample(n, use_ema=self.use_ema, truncation=self.truncation, **kwargs)
 
     def sample_inputs(self, n: int, **kwargs: Any) -> tuple[torch.Tensor | None, torch.Tensor | None]:
         return self.model.sample_inputs(n, **kwargs)
@@ -135,7 +142,9 @@ def _open(
 
 
 def _evaluate(args: argparse.Namespace, evaluator: Evaluator, model: GANModule) -> Evaluation:
-    return evaluator.evaluate(_RawGenerator(model) if args.no_ema else model)
+    if args.truncation is not None:
+        model.check_truncation(args.truncation)
+    return evaluator.evaluate(_Sampling(model, not args.no_ema, args.truncation))
 
 
 def _record(
@@ -147,7 +156,14 @@ def _record(
     **context: Any,
 ) -> dict[str, Any]:
     return report_dict(
-        evaluation, reference, checkpoint=str(ckpt), device=str(device), seed=args.seed, ema=not args.no_ema, **context
+        evaluation,
+        reference,
+        checkpoint=str(ckpt),
+        device=str(device),
+        seed=args.seed,
+        ema=not args.no_ema,
+        truncation=args.truncation,
+        **context,
     )
 
 

@@ -4,6 +4,8 @@ Generators that take data as input (an image to translate, ...) are given the fi
 held-out samples of the data they were trained on (the run's ``config.yaml``, or ``--config``),
 and the grid shows the rows of the model's ``picture_rows``, as its training pictures do: input,
 output and target (CycleGAN: A, G(A), F(G(A))). ``lightgan translate`` takes the user's own images.
+``--truncation`` applies the model's truncation trick (``GANModule.generate_truncated``);
+``--style-mix`` and ``--noise-variation`` draw the figures of a style-based generator instead of samples.
 
 torch, Lightning and the model are imported once the arguments are read and checked: ``--help`` and
 mistakes in the arguments answer at once.
@@ -56,6 +58,26 @@ def build_parser(prog: str = "lightgan sample") -> argparse.ArgumentParser:
     parser.add_argument("--nrow", type=int, default=8, help="images per grid row (default 8)")
     parser.add_argument("--device", default="auto", help=DEVICE_HELP)
     parser.add_argument("--no-ema", action="store_true", help="use the raw generator even if an EMA copy exists")
+    parser.add_argument(
+        "--truncation",
+        type=float,
+        metavar="PSI",
+        help="truncation trick, psi in (0, 1]: style-based generators pull w toward the average w (w_avg + psi "
+        "(w - w_avg)); the others redraw each z component outside the central psi of the prior's mass inside it",
+    )
+    pictures = parser.add_mutually_exclusive_group()
+    pictures.add_argument(
+        "--style-mix",
+        action="store_true",
+        help="style-based generators: the style-mixing figure, --nrow destinations (columns) and --n / --nrow "
+        "sources (rows) per block of coarse, middle and fine styles",
+    )
+    pictures.add_argument(
+        "--noise-variation",
+        action="store_true",
+        help="style-based generators: per row one z with --nrow draws of the per-layer noise, then each pixel's "
+        "standard deviation over 100 draws (--n / --nrow rows)",
+    )
     add_config_argument(parser, ", for models that take data as input")
     return parser
 
@@ -99,9 +121,10 @@ def generated_chunks(
     rng: torch.Generator,
     use_ema: bool,
     conditions: dict[str, torch.Tensor] | None = None,
+    truncation: float | None = None,
 ) -> Iterator[torch.Tensor]:
-    """``model.sample(n, labels, generator=rng, **conditions)``, ``CHUNK`` samples at a time, on the CPU
-    (``GANModule.sample`` runs without autograd)."""
+    """``model.sample(n, labels, generator=rng, truncation=truncation, **conditions)``, ``CHUNK`` samples at a
+    time, on the CPU (``GANModule.sample`` runs without autograd)."""
     z, labels = model.sample_inputs(n, labels, generator=rng)
     for start in range(0, n, CHUNK):
         part = slice(start, start + CHUNK)
@@ -109,7 +132,9 @@ def generated_chunks(
         chunk_z = z[part] if z is not None else None
         chunk_labels = labels[part] if labels is not None else None
         count = min(CHUNK, n - start)
-        yield model.sample(count, labels=chunk_labels, z=chunk_z, use_ema=use_ema, **inputs).cpu()
+        yield model.sample(
+            count, labels=chunk_labels, z=chunk_z, use_ema=use_ema, truncation=truncation, **inputs
+        ).cpu()
 
 
 def output_kind(out: str) -> str:
@@ -222,6 +247,29 @@ def picture_rows(
     return [(name, torch.cat([rows[i][1] for rows in parts])) for i, (name, _) in enumerate(parts[0])]
 
 
+def write_style_picture(model: Any, args: argparse.Namespace, out: Path, kind: str) -> Path:
+    """``--style-mix`` or ``--noise-variation``: a figure of a style-based generator (``monitors.style_mixing``)."""
+    from lightgan.monitors.render import save_png
+    from lightgan.monitors.style_mixing import check_style_based, noise_variation_picture, style_mixing_picture
+
+    flag = "--style-mix" if args.style_mix else "--noise-variation"
+    if kind != "picture":
+        raise ConfigError(f"{flag} draws a figure: --out must end in .png or .jpg, got {out}.")
+    check_style_based(model, flag)
+    columns = min(args.n, args.nrow)
+    rows = -(-args.n // columns)
+    blocks = len(model.style_ranges()) + 1 if args.style_mix else 1
+    check_picture_size(args.n, columns, model.data_shape, out, blocks)
+    draw = style_mixing_picture if args.style_mix else noise_variation_picture
+    picture = draw(model, rows, columns, args.seed, args.truncation, not args.no_ema)
+    try:
+        save_png(picture, out)
+    except OSError as exc:
+        raise ConfigError(f"Could not write {out}: {exc.strerror or exc}.") from exc
+    print(f"wrote the {flag.removeprefix('--')} figure of {rows} x {columns} latents to {out}")
+    return out
+
+
 def run(args: argparse.Namespace, data_overrides: list[str] | None = None) -> Path:
     if args.n < 1:
         raise ConfigError(f"--n must be at least 1, got {args.n}.")
@@ -244,10 +292,16 @@ def run(args: argparse.Namespace, data_overrides: list[str] | None = None) -> Pa
     if kind == "picture":
         check_picture_size(args.n, args.nrow, model.data_shape, out)
     labels = _labels(args, model.num_classes, model.conditional)
+    if args.truncation is not None:
+        model.check_truncation(args.truncation)
+    if args.style_mix or args.noise_variation:
+        return write_style_picture(model, args, out, kind)
     conditions, real = held_out_inputs(model, args, data_overrides or [])
     n = len(next(iter(conditions.values()))) if conditions else args.n
     rng = torch.Generator().manual_seed(args.seed)  # noise drawn on the CPU: the same z on any device
-    chunks = generated_chunks(model, n, labels, rng, use_ema=not args.no_ema, conditions=conditions)
+    chunks = generated_chunks(
+        model, n, labels, rng, use_ema=not args.no_ema, conditions=conditions, truncation=args.truncation
+    )
     try:
         if kind == "folder":
             write_folder(chunks, out, n)
