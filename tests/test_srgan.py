@@ -209,7 +209,10 @@ def test_a_weights_file_of_another_architecture_is_one_line_naming_it(make, mess
     ("kwargs", "message"),
     [
         ({"scale": 3}, r"scale must be a power of two >= 2 \(2, 4, 8: .*got 3"),
-        ({"scale": 32}, r"scale=32 does not divide the image size 16x16 \(the high-resolution target\)"),
+        (
+            {"scale": 32},
+            r"scale=32 does not divide the image size 16x16 \(the high-resolution target\); the largest scale .* is 16",
+        ),
         ({"vgg_layer": "conv5_4"}, r"vgg_layer must be one of relu1_1, .*relu5_4, got 'conv5_4'"),
         ({"blocks": 0}, r"blocks must be an integer >= 1"),
         ({"pack": 2}, r"pack=2: SRGAN cannot pack samples"),

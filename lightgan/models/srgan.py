@@ -85,9 +85,13 @@ class SRResNet(GANModule):
             )
         channels, height, width = self.data_shape
         if height % scale or width % scale:
+            fitting = [2**k for k in range(1, scale.bit_length()) if height % 2**k == 0 and width % 2**k == 0]
+            fix = (
+                f"the largest scale that divides it is {fitting[-1]}" if fitting else "no scale of 2 or more divides it"
+            )
             raise ConfigError(
                 f"model.init_args.scale={scale} does not divide the image size {height}x{width} (the high-resolution "
-                f"target). Use a scale that divides it, or images whose sides are multiples of {scale}."
+                f"target); {fix}. Use that scale, or images whose sides are multiples of {scale}."
             )
         if vgg_weights is not None and channels not in (1, 3):
             raise ConfigError(
