@@ -563,6 +563,11 @@ class GANModule(L.LightningModule):
     def after_generator_step(self, step: GeneratorStep) -> None:
         """Runs after G's optimizer step, before callbacks' ``on_after_generator_step``."""
 
+    @property
+    def structure_changes(self) -> list[dict[str, Any]]:
+        """The recorded structure changes (function and arguments), in order: what checkpoints replay."""
+        return [dict(change) for change in self._structure_changes]
+
     def change_structure(self, function: str, **kwargs: Any) -> None:
         """Apply ``function(self, **kwargs)`` (a dotted path) to the networks once and record it.
 

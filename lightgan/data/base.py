@@ -226,7 +226,7 @@ class GANDataModule(L.LightningDataModule):
             return [self.on_after_batch_transfer(part, dataloader_idx) for part in batch]
         if not isinstance(batch, dict):
             return batch
-        return {key: _to_unit_range(value) if _is_pixels(key, value) else value for key, value in batch.items()}
+        return {key: to_unit_range(value) if _is_pixels(key, value) else value for key, value in batch.items()}
 
 
 #: The splits a datamodule provides, and the loader method that finalises each.
@@ -302,5 +302,6 @@ def _is_pixels(key: str, value: Any) -> bool:
     return isinstance(value, Tensor) and value.dtype == torch.uint8 and (key == "real" or value.dim() == 4)
 
 
-def _to_unit_range(pixels: Tensor) -> Tensor:
+def to_unit_range(pixels: Tensor) -> Tensor:
+    """uint8 pixels as floats in [-1, 1], as every datamodule hands images to a model."""
     return pixels.float().div_(127.5).sub_(1.0)

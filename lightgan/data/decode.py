@@ -89,7 +89,7 @@ def decode_image(path: Path, spec: ImageSpec) -> DecodedImage:
         image.load()  # a truncated file fails here, not later
         reduction = image.size[0] / full_width
         image = ImageOps.exif_transpose(image)
-        image = _to_channels(image, spec.channels)
+        image = to_channels(image, spec.channels)
         image = image.crop(_crop_box(image.size, spec, reduction))
         image = image.resize((spec.size, spec.size), Image.Resampling.BILINEAR)
     pixels = np.asarray(image, dtype=np.uint8)
@@ -121,7 +121,8 @@ def _crop_box(size: tuple[int, int], spec: ImageSpec, reduction: float) -> tuple
     return (left, top, left + side, top + side)
 
 
-def _to_channels(image: Image.Image, channels: int) -> Image.Image:
+def to_channels(image: Image.Image, channels: int) -> Image.Image:
+    """``image`` as 8-bit grayscale (1 channel) or RGB, transparency over white, as training data is read."""
     if image.mode.startswith("I") or image.mode == "F":
         image = _stretch_to_8_bits(image)
     if "A" in image.getbands() or (image.mode == "P" and "transparency" in image.info):

@@ -82,7 +82,7 @@ def random_counterpart(model: GANModule, seed: int) -> GANModule:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         fresh = type(model)(**model.hparams)
-        for change in model._structure_changes:  # recorded by change_structure, as checkpoints replay them
+        for change in model.structure_changes:  # recorded by change_structure, as checkpoints replay them
             fresh.change_structure(change["function"], **change["kwargs"])
     return fresh.to(model.device)
 

@@ -31,7 +31,7 @@ from lightgan.core.steps import DiscriminatorStep
 from lightgan.errors import ConfigError
 from lightgan.models.checks import require_images
 from lightgan.models.multi_player import check_count
-from lightgan.models.wgan import _log_wasserstein_estimate
+from lightgan.models.wgan import log_wasserstein_estimate
 from lightgan.nets.progressive import ProgressiveDiscriminator, ProgressiveGenerator, downsample, growth_resolutions
 from lightgan.tricks import ExperienceReplay, GradientPenalty
 
@@ -191,7 +191,7 @@ class ProGAN(GANModule):
 
     def discriminator_loss(self, step: DiscriminatorStep) -> Tensor:
         loss = super().discriminator_loss(step)
-        _log_wasserstein_estimate(step)
+        log_wasserstein_estimate(step)
         drift = step.real_out.square().mean()
         step.logs["train/drift"] = drift.detach()
         return loss + self.drift_weight * drift

@@ -22,7 +22,8 @@ from lightgan.models.backbone import BackboneGAN
 from lightgan.tricks import GradientPenalty, WeightClipping
 
 
-def _log_wasserstein_estimate(step: DiscriminatorStep) -> None:
+def log_wasserstein_estimate(step: DiscriminatorStep) -> None:
+    """The critic's mean score gap, real minus fake: its estimate of the Wasserstein-1 distance (any critic variant)."""
     step.logs["train/wasserstein_estimate"] = (step.real_out.mean() - step.fake_out.mean()).detach()
 
 
@@ -97,7 +98,7 @@ class WGAN(BackboneGAN):
 
     def discriminator_loss(self, step: DiscriminatorStep) -> Tensor:
         loss = super().discriminator_loss(step)
-        _log_wasserstein_estimate(step)
+        log_wasserstein_estimate(step)
         return loss
 
 
@@ -136,5 +137,5 @@ class WGANGP(BackboneGAN):
 
     def discriminator_loss(self, step: DiscriminatorStep) -> Tensor:
         loss = super().discriminator_loss(step)
-        _log_wasserstein_estimate(step)
+        log_wasserstein_estimate(step)
         return loss

@@ -30,8 +30,8 @@ from lightgan.app.commands.parser import CommandParser
 from lightgan.app.commands.sample import check_writable
 from lightgan.core.checkpoint import load_gan
 from lightgan.core.module import GANModule
-from lightgan.data.base import _to_unit_range
-from lightgan.data.decode import IMAGE_EXTENSIONS, _to_channels, find_images, is_grayscale_mode
+from lightgan.data.base import to_unit_range
+from lightgan.data.decode import IMAGE_EXTENSIONS, find_images, is_grayscale_mode, to_channels
 from lightgan.data.degrade import MASK_FILL, Degradation
 from lightgan.errors import ConfigError
 from lightgan.monitors.render import image_grid, save_png
@@ -188,8 +188,8 @@ def model_inputs(pixels: Tensor, holes: Tensor | None) -> dict[str, Tensor]:
     """What the generator takes for (N, C, H, W) uint8 images: ``source`` in [-1, 1], and for inpainting the
     ``mask`` (1 in the hole), the hole filled with mid-grey as ``Degraded`` fills it in training."""
     if holes is None:
-        return {"source": _to_unit_range(pixels)}
-    return {"source": _to_unit_range(pixels.masked_fill(holes.bool(), MASK_FILL)), "mask": holes}
+        return {"source": to_unit_range(pixels)}
+    return {"source": to_unit_range(pixels.masked_fill(holes.bool(), MASK_FILL)), "mask": holes}
 
 
 # ---------------------------------------------------------------------- reading
@@ -222,7 +222,7 @@ class Masks:
             if path is None:
                 raise FileNotFoundError(f"no mask named like it in {self.given}")
         with Image.open(path) as mask:
-            gray = _to_channels(ImageOps.exif_transpose(mask), 1).resize((width, height), Image.Resampling.NEAREST)
+            gray = to_channels(ImageOps.exif_transpose(mask), 1).resize((width, height), Image.Resampling.NEAREST)
         return torch.from_numpy(np.asarray(gray) > 127).float()[None]
 
 
@@ -242,7 +242,7 @@ def read_image(path: Path, channels: int) -> tuple[Image.Image, bool]:
     with Image.open(path) as image:
         gray = is_grayscale_mode(image.mode)
         image.load()  # a truncated file fails here
-        image = _to_channels(ImageOps.exif_transpose(image), channels)
+        image = to_channels(ImageOps.exif_transpose(image), channels)
     return image, gray != (channels == 1)
 
 
