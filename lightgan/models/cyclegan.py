@@ -19,9 +19,8 @@ from lightgan.core.module import Batch, GANModule
 from lightgan.core.players import DISCRIMINATOR, GENERATOR, Player
 from lightgan.core.steps import ConditionalCritic, DiscriminatorStep, GeneratorStep
 from lightgan.errors import ConfigError
-from lightgan.models.checks import reject_packing, require_images
-from lightgan.models.multi_player import check_count
-from lightgan.nets.norm import NORMS, PADDINGS, Norm, Padding, check_choice, noise_from
+from lightgan.models.checks import check_count, check_translator_options, reject_packing, require_images
+from lightgan.nets.norm import PADDINGS, Norm, Padding, check_choice, noise_from
 from lightgan.nets.patchgan import PatchGANDiscriminator
 from lightgan.nets.translators import translator_generator
 from lightgan.tricks.experience_replay import ExperienceReplay
@@ -142,17 +141,12 @@ class CycleGAN(GANModule):
         name = type(self).__name__
         require_images(name, self.data_shape)
         reject_packing(name, self.pack, "each D judges one image at a time")
-        check_choice("generator", generator, ("resnet", "unet"))
-        check_choice("norm", norm, NORMS)
+        check_translator_options(
+            generator, ("resnet", "unet"), norm, base_channels, depth, resnet_blocks, dropout, "0 in CycleGAN"
+        )
         check_choice("d_padding", d_padding, PADDINGS)
-        check_count("base_channels", base_channels, "the width of the first layers", minimum=1)
         check_count("d_layers", d_layers, "PatchGAN layers of stride 2", minimum=1)
         check_count("pool_size", pool_size, "past fakes per discriminator; 0: no pool", minimum=0)
-        for argument, value in {"resnet_blocks": resnet_blocks, "depth": depth}.items():
-            if value is not None:
-                check_count(argument, value, "or leave it out", minimum=1)
-        if not isinstance(dropout, int | float) or not 0 <= dropout < 1:
-            raise ConfigError(f"model.init_args.dropout must be in [0, 1) (0 in CycleGAN), got {dropout!r}.")
         for argument, value in {"cycle_weight": cycle_weight, "identity_weight": identity_weight}.items():
             if not isinstance(value, int | float) or value < 0:
                 raise ConfigError(f"model.init_args.{argument} must be >= 0 (0 turns the term off), got {value!r}.")

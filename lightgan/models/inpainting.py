@@ -11,10 +11,9 @@ from lightgan.core.module import Batch, GANModule
 from lightgan.core.players import DISCRIMINATOR, GENERATOR, Player
 from lightgan.core.steps import ConditionalCritic, DiscriminatorStep, Fakes, GeneratorStep
 from lightgan.errors import ConfigError
-from lightgan.models.checks import reject_packing, require_images
-from lightgan.models.multi_player import check_count
+from lightgan.models.checks import check_translator_options, reject_packing, require_images
 from lightgan.nets.dcgan import DCGANDiscriminator
-from lightgan.nets.norm import NORMS, Norm, check_choice, noise_from
+from lightgan.nets.norm import Norm, check_choice, noise_from
 from lightgan.nets.translators import translator_generator
 
 Reconstruction = Literal["l1", "l2"]
@@ -99,15 +98,10 @@ class Inpainting(GANModule):
         name = type(self).__name__
         require_images(name, self.data_shape)
         reject_packing(name, self.pack, "each output is judged with its own mask")
-        check_choice("generator", generator, ("unet", "resnet"))
-        check_choice("norm", norm, NORMS)
+        check_translator_options(
+            generator, ("unet", "resnet"), norm, base_channels, depth, resnet_blocks, dropout, "0: a deterministic G"
+        )
         check_choice("reconstruction", reconstruction, ("l1", "l2"))
-        check_count("base_channels", base_channels, "the width of the first layers", minimum=1)
-        for argument, value in {"depth": depth, "resnet_blocks": resnet_blocks}.items():
-            if value is not None:
-                check_count(argument, value, "or leave it out", minimum=1)
-        if not isinstance(dropout, int | float) or not 0 <= dropout < 1:
-            raise ConfigError(f"model.init_args.dropout must be in [0, 1) (0: a deterministic G), got {dropout!r}.")
         if not isinstance(reconstruction_weight, int | float) or not reconstruction_weight >= 0:
             raise ConfigError(
                 f"model.init_args.reconstruction_weight must be >= 0 (999 in the context encoder), "

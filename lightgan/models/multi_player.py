@@ -22,12 +22,7 @@ from lightgan.core.players import DISCRIMINATOR, GENERATOR, Player
 from lightgan.core.steps import ConditionalCritic
 from lightgan.errors import ConfigError
 from lightgan.models.backbone import BackboneGAN
-
-
-def check_count(name: str, value: Any, what: str, minimum: int = 2) -> None:
-    """A count of networks given in config: an integer of at least ``minimum``, else one line naming it."""
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ConfigError(f"model.init_args.{name} must be an integer >= {minimum} ({what}), got {value!r}.")
+from lightgan.models.checks import check_count
 
 
 def blocks(n: int, k: int, device: torch.device | None = None) -> Tensor:

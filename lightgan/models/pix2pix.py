@@ -11,9 +11,8 @@ from torch import Tensor, nn
 from lightgan.core.module import Batch, GANModule
 from lightgan.core.steps import Fakes, GeneratorStep
 from lightgan.errors import ConfigError
-from lightgan.models.checks import reject_packing, require_images
-from lightgan.models.multi_player import check_count
-from lightgan.nets.norm import NORMS, PADDINGS, Norm, Padding, check_choice, noise_from
+from lightgan.models.checks import check_count, check_translator_options, reject_packing, require_images
+from lightgan.nets.norm import PADDINGS, Norm, Padding, check_choice, noise_from
 from lightgan.nets.patchgan import PatchGANDiscriminator
 from lightgan.nets.translators import translator_generator
 
@@ -68,17 +67,13 @@ class Pix2Pix(GANModule):
         name = type(self).__name__
         require_images(name, self.data_shape)
         reject_packing(name, self.pack, "D judges each output with its own input")
-        check_choice("generator", generator, ("unet", "resnet"))
-        check_choice("norm", norm, NORMS)
+        check_translator_options(
+            generator, ("unet", "resnet"), norm, base_channels, depth, resnet_blocks, dropout, "0.5 in pix2pix"
+        )
         check_choice("d_padding", d_padding, PADDINGS)
-        check_count("base_channels", base_channels, "the width of the first layers", minimum=1)
         check_count("d_layers", d_layers, "PatchGAN layers of stride 2", minimum=1)
-        optional = {"depth": depth, "resnet_blocks": resnet_blocks, "source_channels": source_channels}
-        for argument, value in optional.items():
-            if value is not None:
-                check_count(argument, value, "or leave it out", minimum=1)
-        if not isinstance(dropout, int | float) or not 0 <= dropout < 1:
-            raise ConfigError(f"model.init_args.dropout must be in [0, 1) (0.5 in pix2pix), got {dropout!r}.")
+        if source_channels is not None:
+            check_count("source_channels", source_channels, "or leave it out", minimum=1)
         if not isinstance(l1_weight, int | float) or l1_weight < 0:
             raise ConfigError(f"model.init_args.l1_weight must be >= 0 (100 in pix2pix), got {l1_weight!r}.")
         self.l1_weight = l1_weight

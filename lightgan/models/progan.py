@@ -29,8 +29,7 @@ from lightgan.core.module import Batch, GANModule
 from lightgan.core.players import Player
 from lightgan.core.steps import DiscriminatorStep
 from lightgan.errors import ConfigError
-from lightgan.models.checks import require_images
-from lightgan.models.multi_player import check_count
+from lightgan.models.checks import check_count, require_images
 from lightgan.models.wgan import log_wasserstein_estimate
 from lightgan.nets.progressive import ProgressiveDiscriminator, ProgressiveGenerator, downsample, growth_resolutions
 from lightgan.tricks import ExperienceReplay, GradientPenalty

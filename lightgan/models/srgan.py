@@ -13,8 +13,7 @@ from lightgan.core.module import GANModule
 from lightgan.core.safe_files import load_weights_only
 from lightgan.core.steps import GeneratorStep
 from lightgan.errors import ConfigError
-from lightgan.models.checks import reject_packing, require_images
-from lightgan.models.multi_player import check_count
+from lightgan.models.checks import check_count, reject_packing, require_images
 from lightgan.nets.srresnet import SRGANDiscriminator, SRResNetGenerator, upsampling_stages
 from lightgan.nets.vgg_features import ContentLoss, check_vgg_layer, vgg19_features
 

@@ -40,8 +40,7 @@ from lightgan.core.module import Batch, GANModule
 from lightgan.core.regularizers import r1_penalty
 from lightgan.core.steps import DiscriminatorStep, Fakes, GeneratorStep
 from lightgan.errors import ConfigError
-from lightgan.models.checks import require_images
-from lightgan.models.multi_player import check_count
+from lightgan.models.checks import check_count, require_images
 from lightgan.monitors.style_mixing import StyleMixing
 from lightgan.nets.norm import check_choice
 from lightgan.nets.stylegan import (
