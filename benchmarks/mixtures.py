@@ -14,8 +14,10 @@ is sorted by the median steps to that target, so the first row is the fastest re
     python benchmarks/mixtures.py --configs gan_ring,gan_grid --seeds 1 --steps 200     # smoke test
     python benchmarks/mixtures.py --configs gan_ring,pacgan2_ring,gan_grid,pacgan4_grid --seeds 5 --steps 400000
 
-Each run writes ``<out>/<recipe>/seed=<s>.json``; finished runs are not trained again, so an
-interrupted benchmark continues where it stopped. Wall-clock times are recorded per run.
+Each run writes ``<out>/<recipe>/seed=<s>.json``; finished runs are not trained again. A run that
+was stopped, or that is asked for more steps than it has, continues from its last checkpoint
+(saved every epoch), so a long benchmark can be spread over several sittings with the same
+command. Wall-clock and CPU times are recorded per run.
 """
 
 from __future__ import annotations
@@ -151,7 +153,8 @@ def train_one(recipe: Recipe, seed: int, options: dict[str, Any]) -> dict[str, A
         torch.set_num_threads(options["threads"])
     steps, every = options["steps"], options["eval_every"] or options["steps"]
     run_dir = Path(options["out"]) / recipe.slug / f"seed={seed}"
-    if run_dir.exists():  # a run stopped before its result was written: train it again from the start
+    resume_from = find_last_checkpoint(run_dir)
+    if resume_from is None and run_dir.exists():  # stopped before its first checkpoint: start again
         shutil.rmtree(run_dir)
     picture_every = max(1, steps // options["pictures"]) if options["pictures"] else steps + 1
     argv = [
@@ -178,14 +181,25 @@ def train_one(recipe: Recipe, seed: int, options: dict[str, Any]) -> dict[str, A
         f"--trainer.callbacks.every_n_steps={every}",
         f"--trainer.callbacks.num_samples={options['n']}",
         "--trainer.callbacks.reference=false",
+        *([f"--ckpt_path={resume_from}"] if resume_from else []),
     ]
+    first_step = 0
+    if resume_from is not None:
+        first_step = int(torch.load(resume_from, map_location="cpu", weights_only=False)["global_step"])
     started, cpu_started = time.perf_counter(), time.process_time()
     with own_argv():
         cli = run_lightning(argv)
-    wall_s, cpu_s = time.perf_counter() - started, time.process_time() - cpu_started
+    segment = {
+        "from_step": first_step,
+        "to_step": cli.trainer.global_step,
+        "wall_s": time.perf_counter() - started,
+        "cpu_s": time.process_time() - cpu_started,
+    }
+    with (run_dir / "segments.jsonl").open("a") as log:
+        log.write(json.dumps(segment) + "\n")
     # the benchmark's own tracker is the last one: a config may bring its own with other settings
     tracker = [cb for cb in cli.trainer.callbacks if isinstance(cb, QualityMetrics)][-1]
-    history = [{k: entry[k] for k in ("step", *METRICS)} for entry in tracker.history]
+    history = measured_history(run_dir)
     if not history or history[-1]["step"] != cli.trainer.global_step:
         final = tracker.evaluator.evaluate(cli.model).values()
         history.append({"step": cli.trainer.global_step, **{k: final[k] for k in METRICS}})
@@ -204,13 +218,45 @@ def train_one(recipe: Recipe, seed: int, options: dict[str, Any]) -> dict[str, A
         "history": history,
         "first_step_meeting_target": first_step_meeting(history, num_modes, options["target_hq"]),
         "target_hq": options["target_hq"],
-        "wall_s": round(wall_s, 1),
-        "cpu_s": round(cpu_s, 1),
+        **run_times(run_dir, cli.trainer.global_step),
         "accelerator": options["accelerator"],
     }
-    run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir.parent / f"seed={seed}.json").write_text(json.dumps(result, indent=2))
     return result
+
+
+def find_last_checkpoint(run_dir: Path) -> Path | None:
+    """The checkpoint a stopped (or shorter) run of this recipe and seed left, to continue from."""
+    found = sorted((run_dir / "checkpoints").glob("last*.ckpt"), key=lambda path: path.stat().st_mtime_ns)
+    return found[-1] if found else None
+
+
+def measured_history(run_dir: Path) -> list[dict[str, Any]]:
+    """Every measurement of the run, read from the files QualityMetrics writes, so that the measurements
+    of the sittings before a resume count too; a measurement repeated after a resume counts once."""
+    by_step: dict[int, dict[str, Any]] = {}
+    for path in sorted((run_dir / "metrics").glob("*.json"), key=lambda p: p.stat().st_mtime_ns):
+        record = json.loads(path.read_text())
+        by_step[int(record["step"])] = {"step": int(record["step"])} | {
+            k: record["scores"][k]["value"] for k in METRICS
+        }
+    return [by_step[step] for step in sorted(by_step)]
+
+
+def run_times(run_dir: Path, steps: int) -> dict[str, Any]:
+    """Wall and CPU seconds for the whole run, from the sittings that ran to their end (``segments.jsonl``).
+
+    A sitting that was killed wrote no record; its steps after the last checkpoint were trained again, and
+    its steps before it are charged at the rate of the recorded sittings, so the totals stay comparable.
+    """
+    segments = [json.loads(line) for line in (run_dir / "segments.jsonl").read_text().splitlines() if line]
+    recorded_steps = sum(s["to_step"] - s["from_step"] for s in segments) or 1
+    scale = steps / recorded_steps
+    return {
+        "wall_s": round(sum(s["wall_s"] for s in segments) * scale, 1),
+        "cpu_s": round(sum(s["cpu_s"] for s in segments) * scale, 1),
+        "sittings": len(segments),
+    }
 
 
 def cached_result(recipe: Recipe, seed: int, options: dict[str, Any]) -> dict[str, Any] | None:

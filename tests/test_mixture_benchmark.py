@@ -116,12 +116,33 @@ def test_recipes_are_read_at_the_cpu_time_the_baseline_took(bench) -> None:
     assert "ring: 100 CPU s" in table and "longest run" in table
 
 
-def test_a_run_stopped_before_its_result_is_trained_again(bench, tmp_path: Path) -> None:
+def test_a_stopped_run_continues_from_its_last_checkpoint_to_the_same_result(bench, tmp_path: Path) -> None:
+    argv = ["--configs", "gan_ring", "--only-seeds", "0", "--n", "100", "--threads", "1", "--pictures", "0"]
+    argv += ["--eval-every", "3", "--set", "data.init_args.num_samples=400", "--set", "model.init_args.hidden_dims=[8]"]
+    (whole,) = bench.main([*argv, "--steps", "9", "--out", str(tmp_path / "whole")])
+    (part,) = bench.main([*argv, "--steps", "6", "--out", str(tmp_path / "split")])
+    assert part.results[0]["sittings"] == 1
+    (continued,) = bench.main([*argv, "--steps", "9", "--out", str(tmp_path / "split")])  # asks for more steps
+    resumed, straight = continued.results[0], whole.results[0]
+    assert resumed["sittings"] == 2 and resumed["steps"] == 9
+    assert resumed["history"] == straight["history"]  # the first sitting's measurements count, and match
+    assert [entry["step"] for entry in resumed["history"]] == [3, 6, 9]
+
+    result = next((tmp_path / "split").glob("gan_ring*/seed=0.json"))
+    result.unlink()  # as if the run had been killed after its last checkpoint
+    (again,) = bench.main([*argv, "--steps", "9", "--out", str(tmp_path / "split")])
+    assert result.is_file() and again.results[0]["history"] == straight["history"]
+
+
+def test_a_run_stopped_before_its_first_checkpoint_is_trained_again(bench, tmp_path: Path) -> None:
     argv = ["--configs", "gan_ring", "--only-seeds", "0", "--steps", "4", "--n", "100", "--out", str(tmp_path)]
     argv += ["--threads", "1", "--pictures", "0", "--set", "data.init_args.num_samples=400"]
     argv += ["--set", "model.init_args.hidden_dims=[8]"]
     (first,) = bench.main(argv)
     result = next(tmp_path.glob("gan_ring*/seed=0.json"))
-    result.unlink()  # as if the run had been killed after claiming its folder
+    result.unlink()
+    for checkpoint in tmp_path.glob("gan_ring*/seed=0/checkpoints/*.ckpt"):
+        checkpoint.unlink()  # as if the run had been killed before it saved one
     (again,) = bench.main(argv)
     assert result.is_file() and again.results[0]["final"] == first.results[0]["final"]
+    assert again.results[0]["sittings"] == 1

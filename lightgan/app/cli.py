@@ -81,6 +81,9 @@ def _quiet_third_party_noise() -> None:
     warnings.filterwarnings("ignore", message=r"Using ModelCheckpoint with manual optimization and every_n_train_steps")
     # Datasets without a validation split return no val loader on purpose (e.g. ImageFolder's default).
     warnings.filterwarnings("ignore", message=r"Total length of `list` across ranks is zero.*")
+    # A run folder that already holds checkpoints is one being continued (--ckpt_path): claim_run_dir refuses
+    # new runs there, so Lightning's warning about the folder not being empty only ever fires on a resume.
+    warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")
 
 
 def _registered_names() -> str:
