@@ -216,9 +216,9 @@ class Domain:
         return f"{self.extractor.path.name} ({info['epochs']} epoch(s), validation accuracy {info['val_accuracy']:.3f})"
 
 
-def classifier_for(datamodule: Any, out: Path, epochs: int) -> Path:
-    """The classifier of the task's base data at its image size: trained once (seed 0), then read from ``out``."""
-    base = datamodule.base
+def classifier_for(base: Any, out: Path, epochs: int) -> Path:
+    """The classifier of labelled data (a task's base data) at its image size: trained once (seed 0), then read
+    from ``out``."""
     _, height, width = base.data_shape
     path = out / "classifiers" / f"{type(base).__name__}_{height}x{width}_{epochs}ep.pt"
     if not path.is_file():
@@ -398,7 +398,7 @@ def measure_task(
     out = Path(options["out"])
     data_overrides = [f"--{item}" for item in options["set"] if item.startswith("data.")]
     datamodule, held = held_out(task, args.n, data_overrides)
-    domain = Domain(classifier_for(datamodule, out, args.classifier_epochs))
+    domain = Domain(classifier_for(datamodule.base, out, args.classifier_epochs))
     outputs: dict[str, list[dict[str, Tensor]]] = {}
     records: dict[str, list[dict[str, Any]]] = {}
     for method in TASKS[task]:

@@ -231,15 +231,13 @@ def find_last_checkpoint(run_dir: Path) -> Path | None:
     return found[-1] if found else None
 
 
-def measured_history(run_dir: Path) -> list[dict[str, Any]]:
+def measured_history(run_dir: Path, scores: tuple[str, ...] = METRICS) -> list[dict[str, Any]]:
     """Every measurement of the run, read from the files QualityMetrics writes, so that the measurements
     of the sittings before a resume count too; a measurement repeated after a resume counts once."""
     by_step: dict[int, dict[str, Any]] = {}
     for path in sorted((run_dir / "metrics").glob("*.json"), key=lambda p: p.stat().st_mtime_ns):
         record = json.loads(path.read_text())
-        by_step[int(record["step"])] = {"step": int(record["step"])} | {
-            k: record["scores"][k]["value"] for k in METRICS
-        }
+        by_step[int(record["step"])] = {"step": int(record["step"])} | {k: record["scores"][k]["value"] for k in scores}
     return [by_step[step] for step in sorted(by_step)]
 
 
