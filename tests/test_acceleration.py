@@ -17,11 +17,12 @@ from typing import Any
 import lightning as L
 import pytest
 import torch
-from helpers import assert_same_weights, fit, quiet_trainer, state_of
+from helpers import TINY_RING, assert_same_weights, fit, quiet_trainer, state_of
 from test_ddp import assert_same_parameters, ddp_fit
 from torch import nn
 from variant_helpers import tiny_images, tiny_ring
 
+from lightgan.app.cli import main
 from lightgan.core import acceleration
 from lightgan.core.acceleration import COMPILE_KEYS, CompiledCall, Compiler, cpu_has_native_bf16, eager
 from lightgan.core.hooks import DiscriminatorStep, GANCallback
@@ -366,3 +367,52 @@ def test_cli_takes_compile_as_a_mapping_and_channels_last_as_a_flag(mnist_root: 
     )
     assert cli.model.hparams.compile == {"backend": "eager", "dynamic": False} and cli.model.channels_last
     assert cli.trainer.global_step == 1
+
+
+# ------------------------------------------------------------------ precisions a run cannot use
+@pytest.mark.parametrize(
+    ("precision", "accelerator", "said"),
+    [
+        ("16-mixed", "cpu", "trainer.precision=16-mixed needs a GPU: on the CPU Lightning would train in bf16-mixed"),
+        ("16", "cpu", "trainer.precision=16 needs a GPU"),
+        ("16-true", "cpu", "eps=1e-8 rounds to 0 and the first update writes inf/NaN into the weights"),
+        ("transformer-engine", "cpu", "needs NVIDIA's transformer_engine package, which is not installed"),
+    ],
+)
+def test_a_precision_that_would_not_do_what_it_says_is_one_line_before_anything_is_written(
+    precision: str, accelerator: str, said: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    argv = ["fit", *TINY_RING, f"--trainer.precision={precision}", f"--trainer.accelerator={accelerator}"]
+    assert main([*argv, "--trainer.max_steps=1", f"--trainer.default_root_dir={tmp_path / 'run'}"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert said in error and len(error.splitlines()) == 1
+    assert not (tmp_path / "run").exists()
+
+
+def test_16_mixed_is_refused_on_the_cpu_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    acceleration.check_precision("16-mixed", "gpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    acceleration.check_precision("16-mixed", "auto")  # auto picks the GPU
+    with pytest.raises(ConfigError, match="needs a GPU"):
+        acceleration.check_precision("16-mixed", "cpu")
+
+
+def test_float16_weights_really_break_adam_at_its_first_update() -> None:
+    """The reason check_precision gives for refusing 16-true, measured."""
+    weight = nn.Parameter(torch.ones(2, dtype=torch.float16))
+    weight.grad = torch.tensor([1e-5, 0.0], dtype=torch.float16)
+    torch.optim.Adam([weight], lr=2e-4).step()
+    assert not torch.isfinite(weight).any()
+
+
+@pytest.mark.parametrize("precision", ["bf16-true", "64-true"])
+def test_true_precisions_train_and_sample_in_float32_like_the_data(precision: str, tmp_path: Path) -> None:
+    """The networks hold bf16/float64 weights; pictures and samples drawn outside the training step still work."""
+    cli = fit(*TINY_RING, f"--trainer.precision={precision}", "--trainer.max_steps=2", "--trainer.max_epochs=1")
+    assert (
+        next(cli.model.generator.parameters()).dtype
+        == {"bf16-true": torch.bfloat16, "64-true": torch.float64}[precision]
+    )
+    assert list(Path(cli.trainer.default_root_dir).glob("samples/*.png"))  # the end-of-epoch picture was drawn
+    samples = cli.model.sample(5, z=torch.zeros(5, 2))
+    assert samples.dtype == torch.float32 and samples.shape == (5, 2) and torch.isfinite(samples).all()

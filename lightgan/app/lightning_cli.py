@@ -35,6 +35,7 @@ from lightgan.app.run_dir import (
     requeued_run_dir,
     run_dir_of_checkpoint,
 )
+from lightgan.core.acceleration import check_precision
 from lightgan.core.safe_files import check_named_classes, load_weights_only
 from lightgan.errors import ConfigError
 
@@ -114,6 +115,8 @@ class LightGANCLI(LightningCLI):
             )
         if "weights_only" in cfg:
             cfg.weights_only = True
+        if "trainer" in cfg:
+            check_precision(cfg.trainer.get("precision"), cfg.trainer.get("accelerator"))
         run_dir = self._resolve_run_dir(cfg)
         cfg.trainer.default_root_dir = str(run_dir)
         os.environ[RUN_DIR_ENV] = str(run_dir)

@@ -1,4 +1,4 @@
-"""Speed options of a ``GANModule``: compiled networks, channels-last images, and a check of bf16 on the CPU.
+"""Speed options of a ``GANModule``: compiled networks, channels-last images, and checks of the precision.
 
 **Compiling** (``model.init_args.compile``). Every network a player trains gets torch.compile's
 version of its ``__call__``, as ``nn.Module.compile`` does: the module stays where it is, so state
@@ -19,11 +19,16 @@ dict keys, checkpoints, EMA copies and DDP see the same module, and each variant
 
 **Channels-last** stores image tensors as (N, H, W, C) in memory, which oneDNN's and cuDNN's
 convolutions prefer; the networks' weights and the image batches (reals and fakes) are converted.
+
+**Precision** (``trainer.precision``) is Lightning's; :func:`check_precision` refuses, before the
+Trainer is built, the settings a GAN run cannot use where it runs, and :func:`warn_if_slow_bf16`
+warns where bfloat16 is emulated.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import inspect
 import platform
 from collections.abc import Callable, Iterator, Mapping
@@ -199,6 +204,37 @@ def cpu_has_native_bf16() -> bool:
             return True
         return any(check() for check in checks)
     return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+def check_precision(precision: object, accelerator: object) -> None:
+    """One line for a ``trainer.precision`` that would not do what it says here, before anything is built.
+
+    - ``16-mixed`` on the CPU: Lightning swaps in ``bf16-mixed`` with a warning, another precision than the
+      one asked for (float16 convolutions without AVX512-FP16 were 30x slower than float32 here).
+    - ``16-true``: float16 weights and optimizer state. Adam's eps (1e-8) rounds to 0 in float16 and small
+      squared gradients underflow, so the first update writes inf and NaN into the weights.
+    - ``transformer-engine*`` without NVIDIA's ``transformer_engine`` package installed.
+    """
+    name = str(precision)
+    on_cpu = accelerator == "cpu" or (
+        accelerator == "auto" and not torch.cuda.is_available() and not torch.backends.mps.is_available()
+    )
+    if name in ("16", "16-mixed") and on_cpu:
+        raise ConfigError(
+            f"trainer.precision={name} needs a GPU: on the CPU Lightning would train in bf16-mixed instead. "
+            "Use --trainer.precision bf16-mixed (fast where the CPU has AVX512-BF16 or AMX) or 32-true."
+        )
+    if name == "16-true":
+        raise ConfigError(
+            "trainer.precision=16-true keeps the weights and Adam's state in float16, where eps=1e-8 rounds to 0 "
+            "and the first update writes inf/NaN into the weights. Use 16-mixed (GPU) or bf16-mixed: both keep "
+            "float32 weights."
+        )
+    if name.startswith("transformer-engine") and importlib.util.find_spec("transformer_engine") is None:
+        raise ConfigError(
+            f"trainer.precision={name} needs NVIDIA's transformer_engine package, which is not installed: "
+            "pip install transformer_engine (NVIDIA GPUs), or use 16-mixed or bf16-mixed."
+        )
 
 
 def warn_if_slow_bf16(precision: str, device: torch.device) -> None:

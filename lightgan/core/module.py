@@ -475,13 +475,18 @@ class GANModule(L.LightningModule):
         ``truncation`` psi in (0, 1] applies the truncation trick (``generate_truncated``).
         """
         n = _sample_count(n, z, conditions)
-        conditions = {key: value.to(self.device) for key, value in conditions.items()}
+        # Under a "true" precision (bf16-true, 64-true) the networks hold that dtype; noise and images come in
+        # float32, so they are cast to it, and samples come back in float32 like the data.
+        dtype = next(self.parameters()).dtype
+        conditions = {key: _to(value, self.device, dtype) for key, value in conditions.items()}
         inputs = self.draw_inputs(n, generator, z=z, labels=labels, conditions=conditions)
-        z = inputs.z.to(self.device) if inputs.z is not None else None
+        z = _to(inputs.z, self.device, dtype) if inputs.z is not None else None
         with self.sampling_networks_ready(use_ema):
             if truncation is not None:
-                return self.generate_truncated(truncation, z, inputs.labels, **inputs.conditions)
-            return self.generate(z, inputs.labels, **inputs.conditions)
+                samples = self.generate_truncated(truncation, z, inputs.labels, **inputs.conditions)
+            else:
+                samples = self.generate(z, inputs.labels, **inputs.conditions)
+        return samples.float()
 
     def generate_truncated(
         self, psi: float, z: Tensor | None, labels: Tensor | None = None, **conditions: Tensor
@@ -1159,6 +1164,11 @@ def truncated_noise(z: Tensor, psi: float, prior: str) -> Tensor:
         tail = (1 - torch.special.erfc(magnitude / math.sqrt(2)) / (1 - psi)).clamp(0, 1)
         inside = math.sqrt(2) * torch.erfinv(tail * psi)
     return torch.where(magnitude > threshold, inside.to(z.dtype) * z.sign(), z)
+
+
+def _to(value: Tensor, device: torch.device, dtype: torch.dtype) -> Tensor:
+    """On ``device``, and in ``dtype`` if it holds real numbers (labels and masks of integers keep theirs)."""
+    return value.to(device, dtype) if value.is_floating_point() else value.to(device)
 
 
 def _sample_count(n: int | None, z: Tensor | None, conditions: dict[str, Tensor]) -> int:
