@@ -32,16 +32,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 from image_to_image import classifier_for, markdown
-from mixtures import at_cpu_budget, config_path, find_last_checkpoint, measured_history, own_argv, run_times
+from mixtures import at_cpu_budget, config_path, find_last_checkpoint, fit_in_sittings, measured_history, run_times
 
 from lightgan.app.commands import evaluate as evaluate_command
 from lightgan.app.commands.data_config import load_datamodule
@@ -116,30 +114,10 @@ def fit_arguments(key: str, seed: int, classifier: Path, run_dir: Path, options:
 
 def train(key: str, seed: int, classifier: Path, options: dict[str, Any]) -> dict[str, Any]:
     """Train one method with one seed (continuing a stopped run), measured every ``eval_every`` steps."""
-    from lightgan.app.cli import run_lightning
-
     record_path = Path(options["out"]) / key / f"seed={seed}.json"
     run_dir = record_path.parent / f"seed={seed}"
-    resume_from = find_last_checkpoint(run_dir)
-    if resume_from is None and run_dir.exists():
-        shutil.rmtree(run_dir)
-    argv = fit_arguments(key, seed, classifier, run_dir, options)
-    argv += [f"--ckpt_path={resume_from}"] if resume_from else []
-    first_step = 0
-    if resume_from is not None:
-        first_step = int(torch.load(resume_from, map_location="cpu", weights_only=False)["global_step"])
-    print(f"training {METHODS[key].name}, seed {seed}, steps {first_step:,} to {options['steps']:,}", flush=True)
-    started, cpu_started = time.perf_counter(), time.process_time()
-    with own_argv():
-        cli = run_lightning(argv)
-    segment = {
-        "from_step": first_step,
-        "to_step": cli.trainer.global_step,
-        "wall_s": time.perf_counter() - started,
-        "cpu_s": time.process_time() - cpu_started,
-    }
-    with (run_dir / "segments.jsonl").open("a") as log:
-        log.write(json.dumps(segment) + "\n")
+    print(f"training {METHODS[key].name}, seed {seed}, to step {options['steps']:,}", flush=True)
+    cli = fit_in_sittings(run_dir, fit_arguments(key, seed, classifier, run_dir, options))
     record = {
         "method": METHODS[key].name,
         "config": METHODS[key].config,

@@ -146,16 +146,12 @@ def train_one(recipe: Recipe, seed: int, options: dict[str, Any]) -> dict[str, A
     """Train one recipe with one seed, measuring with ``QualityMetrics``; the result is also written as JSON."""
     import torch
 
-    from lightgan.app.cli import run_lightning
     from lightgan.monitors import QualityMetrics
 
     if options["threads"]:
         torch.set_num_threads(options["threads"])
     steps, every = options["steps"], options["eval_every"] or options["steps"]
     run_dir = Path(options["out"]) / recipe.slug / f"seed={seed}"
-    resume_from = find_last_checkpoint(run_dir)
-    if resume_from is None and run_dir.exists():  # stopped before its first checkpoint: start again
-        shutil.rmtree(run_dir)
     picture_every = max(1, steps // options["pictures"]) if options["pictures"] else steps + 1
     argv = [
         "fit",
@@ -181,22 +177,8 @@ def train_one(recipe: Recipe, seed: int, options: dict[str, Any]) -> dict[str, A
         f"--trainer.callbacks.every_n_steps={every}",
         f"--trainer.callbacks.num_samples={options['n']}",
         "--trainer.callbacks.reference=false",
-        *([f"--ckpt_path={resume_from}"] if resume_from else []),
     ]
-    first_step = 0
-    if resume_from is not None:
-        first_step = int(torch.load(resume_from, map_location="cpu", weights_only=False)["global_step"])
-    started, cpu_started = time.perf_counter(), time.process_time()
-    with own_argv():
-        cli = run_lightning(argv)
-    segment = {
-        "from_step": first_step,
-        "to_step": cli.trainer.global_step,
-        "wall_s": time.perf_counter() - started,
-        "cpu_s": time.process_time() - cpu_started,
-    }
-    with (run_dir / "segments.jsonl").open("a") as log:
-        log.write(json.dumps(segment) + "\n")
+    cli = fit_in_sittings(run_dir, argv)
     # the benchmark's own tracker is the last one: a config may bring its own with other settings
     tracker = [cb for cb in cli.trainer.callbacks if isinstance(cb, QualityMetrics)][-1]
     history = measured_history(run_dir)
@@ -223,6 +205,34 @@ def train_one(recipe: Recipe, seed: int, options: dict[str, Any]) -> dict[str, A
     }
     (run_dir.parent / f"seed={seed}.json").write_text(json.dumps(result, indent=2))
     return result
+
+
+def fit_in_sittings(run_dir: Path, argv: list[str]) -> Any:
+    """``lightgan fit`` into ``run_dir``, continuing from its last checkpoint where a sitting before stopped (or
+    trained fewer steps); each sitting that ends appends its steps and times to ``segments.jsonl``."""
+    import torch
+
+    from lightgan.app.cli import run_lightning
+
+    resume_from = find_last_checkpoint(run_dir)
+    if resume_from is None and run_dir.exists():  # stopped before its first checkpoint: start again
+        shutil.rmtree(run_dir)
+    first_step = 0
+    if resume_from is not None:
+        argv = [*argv, f"--ckpt_path={resume_from}"]
+        first_step = int(torch.load(resume_from, map_location="cpu", weights_only=False)["global_step"])
+    started, cpu_started = time.perf_counter(), time.process_time()
+    with own_argv():
+        cli = run_lightning(argv)
+    segment = {
+        "from_step": first_step,
+        "to_step": cli.trainer.global_step,
+        "wall_s": time.perf_counter() - started,
+        "cpu_s": time.process_time() - cpu_started,
+    }
+    with (run_dir / "segments.jsonl").open("a") as log:
+        log.write(json.dumps(segment) + "\n")
+    return cli
 
 
 def find_last_checkpoint(run_dir: Path) -> Path | None:
