@@ -39,7 +39,15 @@ from typing import Any
 
 import torch
 from image_to_image import classifier_for, markdown
-from mixtures import at_cpu_budget, config_path, find_last_checkpoint, fit_in_sittings, measured_history, run_times
+from mixtures import (
+    at_cpu_budget,
+    config_path,
+    find_last_checkpoint,
+    fit_in_sittings,
+    measured_history,
+    quiet_fit,
+    run_times,
+)
 
 from lightgan.app.commands import evaluate as evaluate_command
 from lightgan.app.commands.data_config import load_datamodule
@@ -91,17 +99,7 @@ def fit_arguments(key: str, seed: int, classifier: Path, run_dir: Path, options:
         "--data.init_args.image_size=32",
         f"--data.init_args.batch_size={options['batch']}",
         *(f"--{item}" for item in options["set"]),
-        f"--seed_everything={seed}",
-        f"--trainer.max_steps={options['steps']}",
-        "--trainer.max_epochs=-1",
-        f"--trainer.default_root_dir={run_dir}",
-        "--trainer.accelerator=cpu",
-        "--trainer.devices=1",
-        "--trainer.logger=false",
-        "--trainer.enable_progress_bar=false",
-        "--trainer.enable_model_summary=false",
-        "--trainer.num_sanity_val_steps=0",
-        "--trainer.limit_val_batches=0",
+        *quiet_fit(seed, options["steps"], run_dir),
         "--trainer.callbacks+=QualityMetrics",
         "--trainer.callbacks.metrics=fid,pr",
         f"--trainer.callbacks.features=domain:{classifier}",

@@ -52,7 +52,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from mixtures import config_path, own_argv
+from mixtures import config_path, own_argv, quiet_fit
 from torch import Tensor
 from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
 
@@ -285,17 +285,7 @@ def train(task: str, method: Method, seed: int, held: dict[str, Tensor], options
         f"--config={config_path(method.config)}",
         *extra,
         *(f"--{item}" for item in options["set"]),
-        f"--seed_everything={seed}",
-        f"--trainer.max_steps={steps}",
-        "--trainer.max_epochs=-1",
-        f"--trainer.default_root_dir={run_dir}",
-        "--trainer.accelerator=cpu",
-        "--trainer.devices=1",
-        "--trainer.logger=false",
-        "--trainer.enable_progress_bar=false",
-        "--trainer.enable_model_summary=false",
-        "--trainer.num_sanity_val_steps=0",
-        "--trainer.limit_val_batches=0",
+        *quiet_fit(seed, steps, run_dir),
     ]
     print(f"training {task}: {method.name}, seed {seed}, {steps:,} steps", flush=True)
     started, cpu_started = time.perf_counter(), time.process_time()

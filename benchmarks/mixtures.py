@@ -157,17 +157,7 @@ def train_one(recipe: Recipe, seed: int, options: dict[str, Any]) -> dict[str, A
         "fit",
         f"--config={config_path(recipe.config)}",
         *(f"--{key}={value}" for key, value in recipe.overrides),
-        f"--seed_everything={seed}",
-        f"--trainer.max_steps={steps}",
-        "--trainer.max_epochs=-1",
-        f"--trainer.default_root_dir={run_dir}",
-        f"--trainer.accelerator={options['accelerator']}",
-        "--trainer.devices=1",
-        "--trainer.logger=false",
-        "--trainer.enable_progress_bar=false",
-        "--trainer.enable_model_summary=false",
-        "--trainer.num_sanity_val_steps=0",
-        "--trainer.limit_val_batches=0",
+        *quiet_fit(seed, steps, run_dir, options["accelerator"]),
         "--trainer.callbacks+=FixedNoiseSamples",
         "--trainer.callbacks.every_n_epochs=0",
         f"--trainer.callbacks.every_n_steps={picture_every}",
@@ -205,6 +195,24 @@ def train_one(recipe: Recipe, seed: int, options: dict[str, Any]) -> dict[str, A
     }
     (run_dir.parent / f"seed={seed}.json").write_text(json.dumps(result, indent=2))
     return result
+
+
+def quiet_fit(seed: int, steps: int, run_dir: Path, accelerator: str = "cpu") -> list[str]:
+    """The ``lightgan fit`` settings every benchmark run shares: seeded, ``steps`` generator steps into ``run_dir``
+    on one device, with nothing logged, printed or validated besides what the benchmark measures."""
+    return [
+        f"--seed_everything={seed}",
+        f"--trainer.max_steps={steps}",
+        "--trainer.max_epochs=-1",
+        f"--trainer.default_root_dir={run_dir}",
+        f"--trainer.accelerator={accelerator}",
+        "--trainer.devices=1",
+        "--trainer.logger=false",
+        "--trainer.enable_progress_bar=false",
+        "--trainer.enable_model_summary=false",
+        "--trainer.num_sanity_val_steps=0",
+        "--trainer.limit_val_batches=0",
+    ]
 
 
 def fit_in_sittings(run_dir: Path, argv: list[str]) -> Any:
