@@ -477,7 +477,8 @@ class GANModule(L.LightningModule):
         n = _sample_count(n, z, conditions)
         # Under a "true" precision (bf16-true, 64-true) the networks hold that dtype; noise and images come in
         # float32, so they are cast to it, and samples come back in float32 like the data.
-        dtype = next(self.parameters()).dtype
+        weight = next(self.parameters(), None)
+        dtype = weight.dtype if weight is not None else torch.get_default_dtype()
         conditions = {key: _to(value, self.device, dtype) for key, value in conditions.items()}
         inputs = self.draw_inputs(n, generator, z=z, labels=labels, conditions=conditions)
         z = _to(inputs.z, self.device, dtype) if inputs.z is not None else None
