@@ -211,26 +211,23 @@ def trend_lines(curves: dict[str, list[dict[str, Any]]]) -> list[str]:
 # ---------------------------------------------------------------------------------------------- pictures
 def draw(records: dict[str, dict[str, Any]], out: Path, seed: int = 0) -> list[Path]:
     """One row of the same seed's samples per method, and one row per psi for each truncating method."""
-    from torchvision.utils import save_image
-
     from lightgan.core.checkpoint import load_gan
+    from lightgan.monitors.render import render_samples, save_png
 
     out.mkdir(parents=True, exist_ok=True)
     rows, written = [], []
     for key, record in records.items():
         model = load_gan(record["checkpoint"], map_location="cpu")
         torch.manual_seed(seed)
-        rows.append(model.sample(12).cpu())
+        rows.append((record["method"], model.sample(12).cpu()))
         if METHODS[key].truncates:
             grid = []
             for psi in PSIS:
                 torch.manual_seed(seed)
-                grid.append(model.sample(12, truncation=psi if psi < 1 else None).cpu())
+                grid.append((f"psi {psi:g}", model.sample(12, truncation=psi if psi < 1 else None).cpu()))
             path = out / f"generators_truncation_{key}.png"
-            save_image(torch.cat(grid), path, nrow=12, normalize=True, value_range=(-1, 1), pad_value=1)
-            written.append(path)
-    path = out / "generators_samples.png"
-    save_image(torch.cat(rows), path, nrow=12, normalize=True, value_range=(-1, 1), pad_value=1)
+            written.append(save_png(render_samples(grid[-1][1], rows=grid, nrow=12), path))
+    path = save_png(render_samples(rows[-1][1], rows=rows, nrow=12), out / "generators_samples.png")
     return [path, *written]
 
 
