@@ -17,7 +17,8 @@ is sorted by the median steps to that target, so the first row is the fastest re
 Each run writes ``<out>/<recipe>/seed=<s>.json``; finished runs are not trained again. A run that
 was stopped, or that is asked for more steps than it has, continues from its last checkpoint
 (saved every epoch), so a long benchmark can be spread over several sittings with the same
-command. Wall-clock and CPU times are recorded per run.
+command. Wall-clock and CPU times are recorded per run. With ``--eval-every``, ``<out>/curves.png``
+draws each metric over steps, one line per recipe (the mean over its seeds).
 """
 
 from __future__ import annotations
@@ -392,6 +393,20 @@ def same_time_table(rows: list[Row], baseline: str = "GAN") -> str:
     return title + "\n\n" + "\n".join(lines)
 
 
+def curve_panels(rows: list[Row]) -> dict[str, dict[str, dict[int, float]]]:
+    """``{"<data>: <metric>": {recipe: {step: value}}}`` for a picture of the metrics over steps, one row of
+    panels per dataset: each recipe's mean over its seeds at the steps every seed measured."""
+    panels: dict[str, dict[str, dict[int, float]]] = {}
+    for row in rows:
+        by_seed = [{entry["step"]: entry for entry in result["history"]} for result in row.results]
+        shared = sorted(set.intersection(*(set(history) for history in by_seed))) if by_seed else []
+        for metric in METRICS:
+            panels.setdefault(f"{row.recipe.dataset}: {metric}", {})[row.recipe.name] = {
+                step: statistics.fmean(float(history[step][metric]) for history in by_seed) for step in shared
+            }
+    return dict(sorted(panels.items(), key=lambda item: item[0].split(": ")[0]))
+
+
 def _sort_key(row: Row) -> tuple[int, float, float]:
     met, median = row.steps_to_target()
     return (-met, median if median is not None else math.inf, -row.stat("high_quality_pct")[0])
@@ -490,6 +505,10 @@ def main(argv: list[str] | None = None) -> list[Row]:
     if same_time:
         print(f"\n{same_time}")
     (out / "summary.md").write_text(f"Budget: {budget}; {seeds}; {args.n:,} samples.\n\n{table}\n\n{same_time}\n")
+    if args.eval_every and ordered:
+        from lightgan.app.commands.evaluate_run import draw_curves
+
+        print(f"\nmetrics over steps: {draw_curves(curve_panels(ordered), out / 'curves.png')}")
     if args.eval_every and ordered and ordered[0].steps_to_target()[1] is not None:
         best = ordered[0]
         met, median = best.steps_to_target()

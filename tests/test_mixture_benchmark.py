@@ -59,6 +59,7 @@ def test_a_tiny_budget_run_prints_the_table_and_resumes_from_its_results(
     steps_table, same_time = summary.split("Same CPU time")
     assert steps_table.count("\n| ") == 3 and same_time.count("\n| ") == 3  # header + 2 recipes, each
     assert "ring: " in same_time and "grid: " in same_time  # GAN's budget on each
+    assert (tmp_path / "bench" / "curves.png").stat().st_size > 0
 
 
 def test_only_seeds_names_seeds_and_excludes_a_count(bench, capsys) -> None:
@@ -114,6 +115,30 @@ def test_recipes_are_read_at_the_cpu_time_the_baseline_took(bench) -> None:
     assert rows["gman_ring"] == ["0.400", "250", "3.0", "30.0", "0.33"]
     assert rows["fgan_ring"] == ["0.050", "1,000 (all its steps)", "4.0", "40.0", "0.25"]
     assert "ring: 100 CPU s" in table and "longest run" in table
+
+
+def test_curves_average_the_seeds_at_the_steps_every_seed_measured(bench) -> None:
+    def result(history: list[tuple[int, int]]) -> dict:
+        return {
+            "history": [
+                {"step": s, "modes_captured": m, "high_quality_pct": 10.0 * m, "reverse_kl": 1.0} for s, m in history
+            ]
+        }
+
+    two_seeds = bench.Row(bench.Recipe("gan_grid"), [result([(1, 2), (2, 4), (3, 6)]), result([(1, 4), (2, 8)])])
+    one_seed = bench.Row(bench.Recipe("pacgan4_grid"), [result([(1, 5), (2, 7), (3, 9)])])
+    panels = bench.curve_panels([two_seeds, one_seed])
+    assert panels["grid: modes_captured"] == {"gan_grid": {1: 3.0, 2: 6.0}, "pacgan4_grid": {1: 5.0, 2: 7.0, 3: 9.0}}
+    assert panels["grid: high_quality_pct"]["gan_grid"] == {1: 30.0, 2: 60.0}
+    ring = bench.Row(bench.Recipe("gan_ring"), [result([(1, 8)])])
+    assert list(bench.curve_panels([two_seeds, ring])) == [  # one row of panels per dataset
+        "grid: modes_captured",
+        "grid: high_quality_pct",
+        "grid: reverse_kl",
+        "ring: modes_captured",
+        "ring: high_quality_pct",
+        "ring: reverse_kl",
+    ]
 
 
 def test_a_stopped_run_continues_from_its_last_checkpoint_to_the_same_result(bench, tmp_path: Path) -> None:
