@@ -393,6 +393,87 @@ def same_time_table(rows: list[Row], baseline: str = "GAN") -> str:
     return title + "\n\n" + "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class Trend:
+    """A metric's straight line against log2(step): ``value = level + per_doubling * log2(step)``."""
+
+    per_doubling: float
+    level: float
+
+    def at(self, step: float) -> float:
+        return self.level + self.per_doubling * math.log2(step)
+
+    def step_reaching(self, value: float) -> float:
+        """The step where the line meets ``value`` (inf where it never rises to it)."""
+        if self.per_doubling <= 0:
+            return math.inf
+        return 2 ** ((value - self.level) / self.per_doubling)
+
+
+def doubling_trend(history: list[dict[str, Any]], metric: str) -> Trend | None:
+    """A metric's least-squares line against log2(step) over the run's last two doublings (the measurements at
+    steps from a quarter of the last on): it reads where the run is now rather than its fast start.
+    None with fewer than 3 measurements there."""
+    last = history[-1]["step"]
+    points = [(math.log2(e["step"]), float(e[metric])) for e in history if 4 * e["step"] >= last]
+    points = [(x, y) for x, y in points if math.isfinite(y)]
+    if len(points) < 3:
+        return None
+    mean_x = statistics.fmean(x for x, _ in points)
+    mean_y = statistics.fmean(y for _, y in points)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in points) / sum((x - mean_x) ** 2 for x, _ in points)
+    return Trend(slope, mean_y - slope * mean_x)
+
+
+def _steps_text(step: float) -> str:
+    if math.isinf(step):
+        return "never (flat or falling)"
+    return f"beyond {100 * PUBLISHED_STEPS:,}" if step > 100 * PUBLISHED_STEPS else f"{step:,.0f}"
+
+
+def projection_table(rows: list[Row], target_hq: float) -> str:
+    """Markdown: each recipe's metrics now, their change per doubling of steps, where that trend would put them
+    at PacGAN's 400,000 steps (held to the metric's range, marked "bound" where it would leave it), and the
+    step at which it would capture every mode with ``target_hq`` % high-quality samples (median over seeds)."""
+    header = ["data", "recipe", "steps reached"]
+    header += [f"{m}: now / per doubling / at {PUBLISHED_STEPS:,}" for m in ("modes", "high-quality %", "reverse KL")]
+    header.append(f"all modes & ≥{target_hq:g}% HQ by the trend at step")
+    lines = []
+    for row in rows:
+        trends = {metric: [doubling_trend(r["history"], metric) for r in row.results] for metric in METRICS}
+        if any(t is None for found in trends.values() for t in found):
+            continue
+        num_modes = row.results[0]["num_modes"]
+        cells = [row.recipe.dataset, row.recipe.name, f"{statistics.fmean(r['steps'] for r in row.results):,.0f}"]
+        for metric, (low, high), digits in (
+            ("modes_captured", (0.0, float(num_modes)), 1),
+            ("high_quality_pct", (0.0, 100.0), 1),
+            ("reverse_kl", (0.0, math.inf), 2),
+        ):
+            slope = statistics.fmean(t.per_doubling for t in trends[metric])
+            at_budget = statistics.fmean(t.at(PUBLISHED_STEPS) for t in trends[metric])
+            held = min(max(at_budget, low), high)
+            end = f"{held:.{digits}f}" + (" (bound)" if held != at_budget else "")
+            cells.append(f"{row.stat(metric)[0]:.{digits}f} / {slope:+.{digits}f} / {end}")
+        reaching = []
+        for result, modes, quality in zip(
+            row.results, trends["modes_captured"], trends["high_quality_pct"], strict=True
+        ):
+            final = result["final"]
+            met_modes = result["steps"] if final["modes_captured"] >= num_modes else modes.step_reaching(num_modes)
+            met_hq = result["steps"] if final["high_quality_pct"] >= target_hq else quality.step_reaching(target_hq)
+            reaching.append(max(met_modes, met_hq))
+        cells.append(_steps_text(statistics.median(reaching)))
+        lines.append("| " + " | ".join(cells) + " |")
+    if not lines:
+        return ""
+    title = (
+        "Projected: each metric's line against log2(step) over the last two doublings of each run, carried on "
+        "(an assumption about the curve, not a measurement)."
+    )
+    return title + "\n\n" + "\n".join(["| " + " | ".join(header) + " |", "|" + "---|" * len(header), *lines])
+
+
 def curve_panels(rows: list[Row]) -> dict[str, dict[str, dict[int, float]]]:
     """``{"<data>: <metric>": {recipe: {step: value}}}`` for a picture of the metrics over steps, one row of
     panels per dataset: each recipe's mean over its seeds at the steps every seed measured."""
@@ -502,9 +583,13 @@ def main(argv: list[str] | None = None) -> list[Row]:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     same_time = same_time_table(ordered) if args.eval_every else ""
-    if same_time:
-        print(f"\n{same_time}")
-    (out / "summary.md").write_text(f"Budget: {budget}; {seeds}; {args.n:,} samples.\n\n{table}\n\n{same_time}\n")
+    projection = projection_table(ordered, args.target_hq) if args.eval_every and args.steps < PUBLISHED_STEPS else ""
+    for extra in (same_time, projection):
+        if extra:
+            print(f"\n{extra}")
+    (out / "summary.md").write_text(
+        f"Budget: {budget}; {seeds}; {args.n:,} samples.\n\n{table}\n\n{same_time}\n\n{projection}\n"
+    )
     if args.eval_every and ordered:
         from lightgan.app.commands.evaluate_run import draw_curves
 

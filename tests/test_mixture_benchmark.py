@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -138,6 +139,37 @@ def test_curves_average_the_seeds_at_the_steps_every_seed_measured(bench) -> Non
         "ring: modes_captured",
         "ring: high_quality_pct",
         "ring: reverse_kl",
+    ]
+
+
+def test_the_trend_is_fitted_over_the_last_two_doublings_and_carried_to_the_paper_budget(bench) -> None:
+    # a fast start (steps 1-3) the fit must leave out, then 10 points per doubling of steps from 4 to 16
+    steps = [1, 2, 3, *range(4, 17)]
+    history = [
+        {"step": s, "modes_captured": 25, "high_quality_pct": 5.0 + 10.0 * math.log2(s), "reverse_kl": 90.0}
+        for s in steps
+    ]
+    for early in history[:3]:
+        early["high_quality_pct"] = 0.0
+    trend = bench.doubling_trend(history, "high_quality_pct")
+    assert trend.per_doubling == pytest.approx(10.0) and trend.at(16) == pytest.approx(45.0)
+    assert trend.step_reaching(95.0) == pytest.approx(2**9)
+    assert bench.doubling_trend(history, "modes_captured").step_reaching(30) == math.inf
+    assert bench.doubling_trend(history[:2], "high_quality_pct") is None  # too few measurements
+
+    result = {"steps": 16, "num_modes": 25, "history": history, "final": history[-1]}
+    table = bench.projection_table([bench.Row(bench.Recipe("gan_grid"), [result])], target_hq=95.0)
+    cells = [c.strip() for c in table.splitlines()[-1].split("|")[1:-1]]
+    at_budget = 5.0 + 10.0 * math.log2(bench.PUBLISHED_STEPS)  # 191.1: beyond 100 %, so held there
+    assert at_budget > 100
+    assert cells == [
+        "grid",
+        "gan_grid",
+        "16",
+        "25.0 / +0.0 / 25.0",
+        "45.0 / +10.0 / 100.0 (bound)",
+        "90.00 / +0.00 / 90.00",
+        "512",
     ]
 
 
