@@ -593,7 +593,10 @@ def main(argv: list[str] | None = None) -> list[Row]:
     if args.eval_every and ordered:
         from lightgan.app.commands.evaluate_run import draw_curves
 
-        print(f"\nmetrics over steps: {draw_curves(curve_panels(ordered), out / 'curves.png')}")
+        panels = curve_panels(ordered)
+        steps = [step for lines in panels.values() for series in lines.values() for step in series]
+        long_runs = bool(steps) and max(steps) > 10 * min(steps)  # then each doubling gets the same width
+        print(f"\nmetrics over steps: {draw_curves(panels, out / 'curves.png', log_steps=long_runs)}")
     if args.eval_every and ordered and ordered[0].steps_to_target()[1] is not None:
         best = ordered[0]
         met, median = best.steps_to_target()

@@ -135,3 +135,13 @@ def test_bad_options_fail_in_one_line(run_dir: Path, capsys) -> None:
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and message in err[0], (name, err)
     assert not (run_dir / "evaluation").exists()
+
+
+def test_curves_can_space_the_steps_by_doublings(tmp_path: Path) -> None:
+    from lightgan.app.commands.evaluate_run import draw_curves
+
+    panels = {"modes": {"gan": {step: math.log2(step) for step in (1_000, 2_000, 4_000, 8_000, 64_000)}}}
+    linear = draw_curves(panels, tmp_path / "linear.png")
+    doublings = draw_curves(panels, tmp_path / "doublings.png", log_steps=True)
+    with Image.open(linear) as a, Image.open(doublings) as b:
+        assert (a.size, a.tobytes()) != (b.size, b.tobytes())  # the same line, drawn on another axis

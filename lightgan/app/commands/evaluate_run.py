@@ -171,12 +171,17 @@ def read_evaluations(run_dir: Path) -> dict[str, dict[int, float]]:
 
 
 def draw_curves(
-    panels: Mapping[str, Mapping[str, Series]], path: Path, floors: Mapping[str, float | None] | None = None
+    panels: Mapping[str, Mapping[str, Series]],
+    path: Path,
+    floors: Mapping[str, float | None] | None = None,
+    *,
+    log_steps: bool = False,
 ) -> Path:
     """A PNG with one panel per metric and, in each, one line per label over generator steps (a metric's real
-    floor dashed); values that are not finite leave gaps."""
+    floor dashed); values that are not finite leave gaps. ``log_steps`` spaces the steps by doublings, for
+    runs whose later steps would otherwise crowd out their start."""
     plt = pyplot()
-    from matplotlib.ticker import MaxNLocator  # after pyplot has chosen the backend
+    from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter  # after pyplot has chosen the backend
 
     cols = min(len(panels), 3)
     rows = -(-len(panels) // cols)
@@ -191,7 +196,15 @@ def draw_curves(
             ax.axhline(floor, color="grey", linestyle="--", label="real floor")
         ax.set_title(metric)
         ax.set_xlabel("generator step")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if log_steps:
+            ax.set_xscale("log")
+            low, high = ax.get_xlim()
+            decades = range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+            ax.set_xticks([t for k in decades for t in (10**k, 2 * 10**k, 5 * 10**k) if low <= t <= high])
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda step, _: f"{step:,.0f}"))
+            ax.xaxis.set_minor_formatter(NullFormatter())
+        else:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     for ax in axes.flat[len(panels) :]:
