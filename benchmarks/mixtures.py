@@ -404,11 +404,12 @@ class Trend:
     def at(self, step: float) -> float:
         return self.level + self.per_doubling * math.log2(step)
 
-    def step_reaching(self, value: float) -> float:
-        """The step where the line meets ``value`` (inf where it never rises to it)."""
+    def doublings_to(self, value: float) -> float:
+        """log2 of the step where the line meets ``value`` (inf where it never rises to it); in doublings, as
+        a slow trend's step overflows a float."""
         if self.per_doubling <= 0:
             return math.inf
-        return 2 ** ((value - self.level) / self.per_doubling)
+        return (value - self.level) / self.per_doubling
 
 
 def doubling_trend(history: list[dict[str, Any]], metric: str) -> Trend | None:
@@ -426,10 +427,12 @@ def doubling_trend(history: list[dict[str, Any]], metric: str) -> Trend | None:
     return Trend(slope, mean_y - slope * mean_x)
 
 
-def _steps_text(step: float) -> str:
-    if math.isinf(step):
+def _steps_text(doublings: float) -> str:
+    """A step given as its log2."""
+    if math.isinf(doublings):
         return "never (flat or falling)"
-    return f"beyond {100 * PUBLISHED_STEPS:,}" if step > 100 * PUBLISHED_STEPS else f"{step:,.0f}"
+    beyond = 100 * PUBLISHED_STEPS
+    return f"beyond {beyond:,}" if doublings > math.log2(beyond) else f"{2**doublings:,.0f}"
 
 
 def projection_table(rows: list[Row], target_hq: float) -> str:
@@ -460,9 +463,9 @@ def projection_table(rows: list[Row], target_hq: float) -> str:
         for result, modes, quality in zip(
             row.results, trends["modes_captured"], trends["high_quality_pct"], strict=True
         ):
-            final = result["final"]
-            met_modes = result["steps"] if final["modes_captured"] >= num_modes else modes.step_reaching(num_modes)
-            met_hq = result["steps"] if final["high_quality_pct"] >= target_hq else quality.step_reaching(target_hq)
+            final, now = result["final"], math.log2(result["steps"])
+            met_modes = now if final["modes_captured"] >= num_modes else modes.doublings_to(num_modes)
+            met_hq = now if final["high_quality_pct"] >= target_hq else quality.doublings_to(target_hq)
             reaching.append(max(met_modes, met_hq))
         cells.append(_steps_text(statistics.median(reaching)))
         lines.append("| " + " | ".join(cells) + " |")

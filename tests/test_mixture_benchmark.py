@@ -153,8 +153,10 @@ def test_the_trend_is_fitted_over_the_last_two_doublings_and_carried_to_the_pape
         early["high_quality_pct"] = 0.0
     trend = bench.doubling_trend(history, "high_quality_pct")
     assert trend.per_doubling == pytest.approx(10.0) and trend.at(16) == pytest.approx(45.0)
-    assert trend.step_reaching(95.0) == pytest.approx(2**9)
-    assert bench.doubling_trend(history, "modes_captured").step_reaching(30) == math.inf
+    assert trend.doublings_to(95.0) == pytest.approx(9)
+    assert bench.doubling_trend(history, "modes_captured").doublings_to(30) == math.inf
+    assert bench.Trend(per_doubling=1e-3, level=0.0).doublings_to(25) == pytest.approx(25_000)  # 2**25000 overflows
+    assert bench._steps_text(25_000) == "beyond 40,000,000" and bench._steps_text(9) == "512"
     assert bench.doubling_trend(history[:2], "high_quality_pct") is None  # too few measurements
 
     result = {"steps": 16, "num_modes": 25, "history": history, "final": history[-1]}
