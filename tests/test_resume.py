@@ -41,3 +41,18 @@ def test_a_run_stopped_by_max_steps_inside_its_last_epoch_goes_on_when_given_mor
     resumed = fit(*once, "--trainer.max_steps=8", "--trainer.default_root_dir=resumed", "--ckpt_path=last")
     assert resumed.trainer.global_step == 8 and resumed.trainer.current_epoch == straight.trainer.current_epoch
     assert_same_weights(state_of(straight.model), state_of(resumed.model))
+
+
+@pytest.mark.parametrize("stop_at", [5, 7], ids=["epoch-boundary", "mid-epoch-1"])
+def test_a_run_without_validation_resumes_exactly_at_an_epoch_boundary(stop_at: int) -> None:
+    # without validation the last checkpoint is written in on_train_epoch_end, which Lightning resumed by
+    # fetching one more batch into the finished epoch: a step too many there and the next epoch's data order
+    unvalidated = [*COMMON, "--trainer.limit_val_batches=0", "--trainer.num_sanity_val_steps=0"]
+    straight = fit(*unvalidated, "--trainer.max_steps=12", "--trainer.default_root_dir=straight")
+    fit(*unvalidated, f"--trainer.max_steps={stop_at}", "--trainer.default_root_dir=resumed")
+    resumed = fit(*unvalidated, "--trainer.max_steps=12", "--trainer.default_root_dir=resumed", "--ckpt_path=last")
+    assert resumed.trainer.global_step == 12 and resumed.trainer.current_epoch == straight.trainer.current_epoch
+    loop = resumed.trainer.fit_loop.epoch_loop.batch_progress.current
+    assert loop.completed == straight.trainer.fit_loop.epoch_loop.batch_progress.current.completed == 2
+    assert resumed.trainer.train_dataloader.state_dict() == straight.trainer.train_dataloader.state_dict()
+    assert_same_weights(state_of(straight.model), state_of(resumed.model))

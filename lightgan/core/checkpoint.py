@@ -3,7 +3,8 @@
 A checkpoint holds, besides Lightning's own state, lightgan's entry (``CHECKPOINT_KEY``): the
 variant's class path, the lightgan version, the training-noise state and the structure changes
 that tricks made to the networks. ``migrate_checkpoint`` rewrites a 0.1 checkpoint in place so
-that 0.2 reads it as 0.1 meant it; it runs on every load (``sample``, ``evaluate``, resume).
+that 0.2 reads it as 0.1 meant it; it runs on every load (``sample``, ``evaluate``, resume), as does
+``settle_epoch_progress``, which makes a resume at an epoch's end continue as an unbroken run would.
 """
 
 from __future__ import annotations
@@ -62,6 +63,36 @@ def migrate_checkpoint(checkpoint: dict[str, Any], cls: type[GANModule]) -> None
         hparams.pop("loss", None)
     info.pop("critic_steps", None)
     info["version"] = "0.2.0"
+
+
+def settle_epoch_progress(checkpoint: dict[str, Any]) -> None:
+    """Record in the fit loop's state where the data stood when the checkpoint was written (in place, idempotent).
+
+    A checkpoint written while an epoch's end hooks run (``max_steps`` stops the loop; every
+    ``ModelCheckpoint`` without validation saves then) records that epoch as processed but not completed,
+    which Lightning resumes wrongly for lightgan's loader, whose position is in the checkpoint too:
+
+    - stopped inside the epoch: Lightning began a new epoch (or, at ``max_epochs``, stopped at once) while
+      the loader went on with the stopped epoch's batches. Recorded as unprocessed, the epoch is finished.
+    - stopped at its last batch: Lightning fetched one more batch into the finished epoch, a step the
+      unbroken run never took, and the next epoch began with the loader an epoch ahead. Recorded as
+      completed, with no batch of the next epoch taken, the next epoch begins as in the unbroken run.
+    """
+    fit_loop = (checkpoint.get("loops") or {}).get("fit_loop") or {}
+    epochs, batches = fit_loop.get("epoch_progress"), fit_loop.get("epoch_loop.batch_progress")
+    if epochs is None or batches is None:
+        return
+    counts = (epochs["total"], epochs["current"])
+    if not all(c["processed"] == c["started"] > c["completed"] for c in counts):
+        return
+    if not batches.get("is_last_batch"):
+        for c in counts:
+            c["processed"] -= 1
+        return
+    for c in counts:
+        c["completed"] = c["processed"]
+    batches["current"] = dict.fromkeys(batches["current"], 0)
+    batches["is_last_batch"] = False
 
 
 def load_gan(path: str | Path, map_location: str | torch.device = "cpu") -> GANModule:

@@ -44,7 +44,7 @@ from lightgan.core.acceleration import (
     to_channels_last,
     warn_if_slow_bf16,
 )
-from lightgan.core.checkpoint import CHECKPOINT_KEY, migrate_checkpoint
+from lightgan.core.checkpoint import CHECKPOINT_KEY, migrate_checkpoint, settle_epoch_progress
 from lightgan.core.checkpoint_io import AtomicCheckpointIO, remove_partial_files
 from lightgan.core.divergence import NaNGuard, NonFiniteLossError
 from lightgan.core.hooks import HOOK_NAMES, HookCaller, defines_hook
@@ -1031,7 +1031,6 @@ class GANModule(L.LightningModule):
 
         if self.hparams.get("divergence", "stop") != "ignore":
             _refuse_non_finite(checkpoint.get("state_dict", {}), self.global_step)
-        self._record_unfinished_epoch(checkpoint)
 
         state = self.noise_rng.get_state()
         if self.trainer.world_size > 1:  # every rank draws its own noise; keep all of them
@@ -1052,24 +1051,9 @@ class GANModule(L.LightningModule):
             "critic_batches_seen": self._critic_batches_seen,
         }
 
-    def _record_unfinished_epoch(self, checkpoint: dict[str, Any]) -> None:
-        """A run stopped by ``max_steps`` inside an epoch is saved as inside it, not at its end.
-
-        Lightning counts the epoch as processed when its loop stops, for whatever reason, so a resume
-        with a larger ``max_steps`` began a new epoch (or, at ``max_epochs``, stopped at once) while
-        lightgan's loader went on with the stopped epoch's batches. Saved as unfinished, the resumed
-        run finishes that epoch, and epoch counts, epoch schedules and pictures match an unbroken run.
-        """
-        loops = checkpoint.get("loops") or {}
-        progress = (loops.get("fit_loop") or {}).get("epoch_progress")
-        if progress is None or self.trainer.fit_loop.epoch_loop.batch_progress.is_last_batch:
-            return
-        for counts in (progress["total"], progress["current"]):
-            if counts["processed"] == counts["started"] > counts["completed"]:
-                counts["processed"] -= 1
-
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         migrate_checkpoint(checkpoint, type(self))
+        settle_epoch_progress(checkpoint)
         saved = checkpoint.get(CHECKPOINT_KEY) or {}
         for change in saved.get("structure_changes", []):
             self.change_structure(change["function"], **change["kwargs"])
