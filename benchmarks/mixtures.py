@@ -421,10 +421,8 @@ def doubling_trend(history: list[dict[str, Any]], metric: str) -> Trend | None:
     points = [(x, y) for x, y in points if math.isfinite(y)]
     if len(points) < 3:
         return None
-    mean_x = statistics.fmean(x for x, _ in points)
-    mean_y = statistics.fmean(y for _, y in points)
-    slope = sum((x - mean_x) * (y - mean_y) for x, y in points) / sum((x - mean_x) ** 2 for x, _ in points)
-    return Trend(slope, mean_y - slope * mean_x)
+    slope, intercept = statistics.linear_regression(*zip(*points, strict=True))
+    return Trend(slope, intercept)
 
 
 def _steps_text(doublings: float) -> str:
